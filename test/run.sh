@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# test/run.sh — THE test command (`make test` runs it, CI runs it via .ci/run).
+#
+#   bash test/run.sh [--long] [--oracle] [--no-go]
+#
+#   --long    also run the long variants of the server tests (DBLINK_LONG=1)
+#   --oracle  run the pg_regress and server tests against the stock contrib
+#             dblink instead of ours (skips the build and the Go tests): a
+#             check of the tests themselves
+#   --no-go   skip go vet / go test (quick iterations on the C side)
+#
+# Stages: setup.sh, make, go vet, go test -race, stage install into a copy of
+# PostgreSQL under a temp dir, start a throwaway cluster (as the `postgres` OS
+# user, 127.0.0.1, port 54300-54319), pg_regress over test/regress/tests,
+# every test/server/*.sh, stop the cluster, check its log for crashes.
+# Nothing under /usr is changed.  The last line is `N passed, N failed`
+# (`, N skipped` when something was skipped); the exit code is non-zero when
+# anything failed.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export DBLINK_REPO=$REPO
+# shellcheck source=lib.sh
+source "$REPO/test/lib.sh"
+
+LONG=0 KIND=ours GO_TESTS=1
+while (( $# )); do
+	case $1 in
+	--long) LONG=1 ;;
+	--oracle|--contrib) KIND=contrib ;;
+	--no-go) GO_TESTS=0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ ${CI:-} == true ]] && exec </dev/null
+
+PASSED=0 FAILED=0 SKIPPED=0
+FAILED_NAMES=()
+T0=$SECONDS
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+pass() { PASSED=$((PASSED + 1)); printf 'ok      %s%s\n' "$1" "${2:+ ($2)}"; }
+fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=( "$1" ); printf 'FAILED  %s%s\n' "$1" "${2:+ ($2)}"; }
+skip() { SKIPPED=$((SKIPPED + 1)); printf 'skip    %s%s\n' "$1" "${2:+ ($2)}"; }
+
+# step NAME CMD...: run CMD in this shell (so cluster state sticks), count it.
+step() {
+	local name=$1 t rc
+	shift
+	printf '\n=== %s\n' "$name"
+	t=$(now_ms)
+	"$@"
+	rc=$?
+	t=$(( $(now_ms) - t ))
+	if (( rc == 0 )); then pass "$name" "$((t / 1000)).$(printf '%03d' $((t % 1000)))s"; else fail "$name" "exit $rc"; fi
+	return $rc
+}
+
+finish() {
+	cluster_stop main >/dev/null 2>&1 || true
+	printf '\n=== summary (%ss)\n' "$((SECONDS - T0))"
+	if (( FAILED )); then
+		printf 'failed: %s\n' "${FAILED_NAMES[*]}"
+		DBLINK_KEEP_TMP=1
+	fi
+	if (( SKIPPED )); then
+		printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+	else
+		printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+	fi
+	(( FAILED == 0 ))
+	exit $?
+}
+
+tmp_init || { echo "cannot create a temp dir" >&2; exit 1; }
+echo "test state in $DBLINK_TMP; stage: $KIND; long: $LONG"
+
+# --- build -------------------------------------------------------------------
+step setup bash "$REPO/scripts/setup.sh" || finish
+
+built=1
+if [[ $KIND == ours ]]; then
+	step build make -C "$REPO" PG_CONFIG="$PG_CONFIG" || built=0
+fi
+
+go_tests() {
+	local race=() pkgs
+	pkgs=$(cd "$REPO" && go list ./... 2>/dev/null)
+	if [[ -z $pkgs ]]; then
+		echo "no Go packages"
+		return 0
+	fi
+	if [[ $(go env CGO_ENABLED) == 1 ]] && [[ $(go env GOOS)/$(go env GOARCH) =~ ^linux/(amd64|arm64|ppc64le|s390x)$ ]]; then
+		race=( -race )
+	fi
+	(cd "$REPO" && go test "${race[@]}" -timeout 5m -count=1 ./...)
+}
+if [[ $KIND == ours && $GO_TESTS == 1 ]]; then
+	if [[ -n $(cd "$REPO" && go list ./... 2>/dev/null) ]]; then
+		step "go vet" bash -c 'cd "$1" && go vet ./...' _ "$REPO"
+		step "go test" go_tests
+	else
+		skip "go vet" "no Go packages yet"
+		skip "go test" "no Go packages yet"
+	fi
+fi
+
+if (( ! built )); then
+	skip "stage install" "build failed"
+	finish
+fi
+
+# --- cluster -----------------------------------------------------------------
+STAGE_DIR=$DBLINK_TMP/stage
+step "stage install ($KIND)" stage_install "$STAGE_DIR" "$KIND" || finish
+step "cluster start" cluster_start main "$STAGE_DIR" auto || finish
+MAIN_PID=$(postmaster_pid "$PGDATA")
+
+# --- pg_regress --------------------------------------------------------------
+run_regress() {
+	local tests=() line name status
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%%#*}
+		line=${line//[[:space:]]/}
+		[[ -n $line ]] && tests+=( "$line" )
+	done <"$REPO/test/regress/tests"
+	if (( ${#tests[@]} == 0 )); then
+		skip "pg_regress" "test/regress/tests lists no test"
+		return 0
+	fi
+	local in=$DBLINK_TMP/regress-in out=$DBLINK_TMP/regress-out
+	rm -rf "$in" "$out"
+	mkdir -p "$in" "$out"
+	cp -a "$REPO/test/regress/." "$in/"
+	chown -R "$PG_OS_USER:" "$in" "$out"
+	chmod -R a+rX "$in" "$out"
+	printf '\n=== pg_regress (%d tests)\n' "${#tests[@]}"
+	# No --use-existing: like `make installcheck`, pg_regress drops and
+	# re-creates contrib_regression on the running cluster, with its locale
+	# and datestyle settings (--use-existing would skip creating it).
+	"$PG_REGRESS" --bindir="$PGBIN" --host="$PGHOST" --port="$PGPORT" \
+		--inputdir="$in" --outputdir="$out" --dlpath="$STAGE$PG_SYS_LIB/lib" \
+		--dbname=contrib_regression "${tests[@]}" 2>&1 | tee "$out/pg_regress.log"
+	local rc=${PIPESTATUS[0]} seen=0
+	while IFS= read -r line; do
+		if [[ $line =~ ^(test[[:space:]]+)?[[:space:]]*([^[:space:]]+)[[:space:]]+\.\.\.[[:space:]]+(ok|FAILED|failed) ]]; then
+			name=${BASH_REMATCH[2]} status=${BASH_REMATCH[3]}
+			seen=$((seen + 1))
+			if [[ $status == ok ]]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); FAILED_NAMES+=( "regress/$name" ); fi
+		fi
+	done <"$out/pg_regress.log"
+	if (( rc != 0 )); then
+		if (( seen == 0 )); then fail "pg_regress" "exit $rc, no test ran"; fi
+		if [[ -s $out/regression.diffs ]]; then
+			printf '\n=== regression.diffs\n'
+			cat "$out/regression.diffs"
+			printf '=== end of regression.diffs (%s)\n' "$out/regression.diffs"
+		fi
+	fi
+}
+off=$(stat -c %s "$LOGFILE")
+run_regress
+if crash=$(log_has_crash "$LOGFILE" "$off"); then
+	echo "$crash"
+	fail "server stayed up during pg_regress" "see $LOGFILE"
+fi
+
+# --- server-level tests ------------------------------------------------------
+shopt -s nullglob
+for t in "$REPO"/test/server/*.sh; do
+	name=server/$(basename "$t" .sh)
+	if ! as_pg "$PGBIN/pg_isready" -q -h "$PGHOST" -p "$PGPORT"; then
+		fail "$name" "cluster not accepting connections"
+		continue
+	fi
+	tdir=$DBLINK_TMP/$name
+	mkdir -p "$tdir"
+	chown "$PG_OS_USER:" "$tdir"
+	chmod 755 "$tdir"
+	off=$(stat -c %s "$LOGFILE")
+	limit=300
+	(( LONG )) && limit=1800
+	step "$name" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+		PGDATA="$PGDATA" STAGE="$STAGE" PGBIN="$PGBIN" LOGFILE="$LOGFILE" \
+		TMPDIR="$tdir" DBLINK_LONG="$LONG" DBLINK_STAGE_KIND="$KIND" \
+		DBLINK_REPO="$REPO" \
+		timeout -k 10 "$limit" bash "$t"
+	if crash=$(log_has_crash "$LOGFILE" "$off"); then
+		echo "$crash"
+		fail "$name: no backend crash" "see $LOGFILE"
+	fi
+done
+
+# --- shutdown ----------------------------------------------------------------
+check_postmaster() {
+	local pid
+	pid=$(postmaster_pid "$PGDATA")
+	if [[ $pid != "$MAIN_PID" ]]; then
+		echo "postmaster pid changed: $MAIN_PID -> ${pid:-none}"
+		return 1
+	fi
+	cluster_stop main
+	if crash=$(log_has_crash "$LOGFILE"); then
+		echo "$crash"
+		return 1
+	fi
+}
+step "cluster stop, log clean" check_postmaster
+finish
