@@ -1,0 +1,202 @@
+// Command dblink_go is the Go core of dblink, built as a c-shared library
+// that the C shim dlopens. This file is only the C ABI of
+// csrc/dblink_go_abi.h: each export converts arguments, recovers panics and
+// calls into internal/session. Nothing here blocks.
+package main
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../csrc
+#include <stdlib.h>
+#include <string.h>
+#include "dblink_go_abi.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/cgo"
+	"syscall"
+	"unsafe"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/session"
+)
+
+func main() {}
+
+// sess is this backend's state; notifyFD is the shim's eventfd.
+var (
+	sess     *session.Session
+	notifyFD int
+)
+
+// dg_init prepares the core; notify_fd is an eventfd the shim waits on.
+// Returns 0, or -1 with *errmsg set (malloc()ed).
+//
+//export dg_init
+func dg_init(notify_fd C.int, errmsg **C.char) (rc C.int) {
+	defer recoverTo(func(msg string) { *errmsg = C.CString(msg); rc = -1 })
+	notifyFD = int(notify_fd)
+	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) }})
+	return 0
+}
+
+// notify wakes the shim's wait: an eventfd counts writes, so none is lost.
+func notify() {
+	one := [8]byte{1}
+	syscall.Write(notifyFD, one[:])
+}
+
+// dg_connect starts opening a connection named name (unnamed when NULL).
+//
+//export dg_connect
+func dg_connect(name *C.char, connstr *C.char, opts *C.DgConnectOptions) (h C.DgOp) {
+	defer recoverOp(&h)
+	return handle(sess.Connect(optString(name), C.GoString(connstr), settings(opts)))
+}
+
+// dg_query starts a query on a target; mode is a DgQueryMode.
+//
+//export dg_query
+func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOptions) (h C.DgOp) {
+	defer recoverOp(&h)
+	t := session.Target{}
+	if target.connstr != nil {
+		t.ConnStr = C.GoString(target.connstr)
+	} else if target.name != nil {
+		t.Named, t.Name = true, C.GoString(target.name)
+	}
+	return handle(sess.Query(t, C.GoString(sql), conn.Mode(mode), settings(opts)))
+}
+
+// dg_op_next fills *item with what the operation has next, without
+// blocking, and returns item->kind.
+//
+//export dg_op_next
+func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
+	*item = C.DgItem{}
+	defer recoverTo(func(msg string) {
+		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg})}
+		kind = C.DG_ERROR
+	})
+	it := cgo.Handle(h).Value().(*op.Op).Next()
+	item.kind = C.int32_t(it.Kind)
+	switch it.Kind {
+	case op.Rows:
+		item.batch = (*C.DgBatch)(it.Payload.(unsafe.Pointer))
+	case op.Command:
+		item.result_no = C.int32_t(it.ResultNo)
+		item.text = C.CString(it.Text)
+	case op.Done:
+		item.text = C.CString(it.Text)
+		if it.HadRows {
+			item.had_rows = 1
+		}
+	case op.Failed:
+		item.error = cError(conn.AsError(it.Err))
+	}
+	return C.int(item.kind)
+}
+
+// dg_op_release ends the shim's interest in an operation, cancelling it
+// (and its remote query) if it is still running.
+//
+//export dg_op_release
+func dg_op_release(h C.DgOp) {
+	defer recoverTo(func(string) {})
+	ch := cgo.Handle(h)
+	ch.Value().(*op.Op).Release()
+	ch.Delete()
+}
+
+// dg_disconnect closes a connection (unnamed when name is NULL); returns 1
+// if there was one.
+//
+//export dg_disconnect
+func dg_disconnect(name *C.char) (found C.int) {
+	defer recoverTo(func(string) {})
+	if sess.Disconnect(optString(name)) {
+		return 1
+	}
+	return 0
+}
+
+// dg_has_connection returns 1 if the connection exists (unnamed when NULL).
+//
+//export dg_has_connection
+func dg_has_connection(name *C.char) (found C.int) {
+	defer recoverTo(func(string) {})
+	if sess.Has(optString(name)) {
+		return 1
+	}
+	return 0
+}
+
+// dg_connection_names returns the named connections as one malloc()ed block
+// of NUL-terminated names, and their number in *count; NULL when none.
+//
+//export dg_connection_names
+func dg_connection_names(count *C.int) (block *C.char) {
+	*count = 0
+	defer recoverTo(func(string) { block = nil })
+	names := sess.Names()
+	if len(names) == 0 {
+		return nil
+	}
+	size := 0
+	for _, n := range names {
+		size += len(n) + 1
+	}
+	block = (*C.char)(C.malloc(C.size_t(size)))
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(block)), size)
+	off := 0
+	for _, n := range names {
+		off += copy(buf[off:], n)
+		buf[off] = 0
+		off++
+	}
+	*count = C.int(len(names))
+	return block
+}
+
+// dg_shutdown cancels running queries and closes every connection; the
+// shim calls it at backend exit. Bounded in time.
+//
+//export dg_shutdown
+func dg_shutdown() {
+	defer recoverTo(func(string) {})
+	if sess != nil {
+		sess.Shutdown()
+	}
+}
+
+func settings(o *C.DgConnectOptions) conn.Settings {
+	return conn.Settings{ClientEncoding: C.GoString(o.client_encoding), RequirePassword: o.require_password != 0}
+}
+
+func optString(s *C.char) *string {
+	if s == nil {
+		return nil
+	}
+	g := C.GoString(s)
+	return &g
+}
+
+func handle(o *op.Op) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
+
+// recoverTo turns a panic into a call of fail with its text, so no panic
+// ever unwinds into C.
+func recoverTo(fail func(msg string)) {
+	if r := recover(); r != nil {
+		fail(fmt.Sprintf("internal error in dblink's Go core: %v", r))
+	}
+}
+
+// recoverOp turns a panic while starting an operation into a failed one.
+func recoverOp(h *C.DgOp) {
+	if r := recover(); r != nil {
+		err := &conn.Error{SQLState: "XX000", Message: fmt.Sprintf("internal error in dblink's Go core: %v", r)}
+		*h = handle(op.Finished(op.Hooks{Notify: notify}, op.Item{Kind: op.Failed, Err: err}))
+	}
+}

@@ -1,0 +1,37 @@
+/*
+ * dblink.h
+ *	  Declarations shared by the files of the C shim.
+ *
+ * The shim owns everything that touches PostgreSQL; the Go core
+ * (dblink_go.so, reached only through gocore.c) owns the connections.
+ */
+#ifndef DBLINK_H
+#define DBLINK_H
+
+#include "dblink_go_abi.h"
+
+/* gocore.c: the Go core, loaded on first use; each call returns promptly */
+extern DgOp gocore_connect(const char *name, const char *connstr);
+extern DgOp gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode);
+extern int	gocore_op_next(DgOp op, DgItem *item);
+extern void gocore_op_release(DgOp op);
+extern bool gocore_disconnect(const char *name);
+extern bool gocore_has_connection(const char *name);
+extern char *gocore_connection_names(int *count);
+extern int	gocore_notify_fd(void);
+
+/* wait.c: the one interruptible wait of the shim */
+extern int	dblink_wait_item(DgOp op, DgItem *item);
+extern void dblink_item_free(DgItem *item);
+
+/* report.c: Go error records as ereports */
+extern void dblink_raise(DgError *err) pg_attribute_noreturn();
+extern void dblink_report(int elevel, DgError *err, const char *conname,
+						  const char *action);
+extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn();
+
+/* connection.c: helpers shared by the SQL entry points */
+extern char *dblink_connection_key(const char *name, bool warn);
+extern char *dblink_finish_op(DgOp op);
+
+#endif							/* DBLINK_H */

@@ -1,0 +1,99 @@
+/*
+ * dblink_go_abi.h
+ *	  The C ABI between the shim (csrc/) and the Go core (cmd/dblink_go).
+ *
+ * Included by both sides.  Everything the Go core hands to C is allocated
+ * with malloc() and owned by C afterwards (release it with free(); one
+ * allocation per record, see the comments).  Go never calls PostgreSQL and
+ * C never raises an ERROR while a Go call is on the stack.
+ *
+ * Blocking work (connect, query, cancel) runs as an "operation" on a Go
+ * goroutine.  C starts it (dg_connect, dg_query, ...), then polls it with
+ * dg_op_next(), which never blocks; whenever an operation has something new
+ * for C, Go writes to the eventfd given to dg_init(), which the shim waits on
+ * with WaitLatchOrSocket.  dg_op_release() ends C's interest in an operation;
+ * if it has not finished, Go cancels it (and the remote query) in the
+ * background.
+ */
+#ifndef DBLINK_GO_ABI_H
+#define DBLINK_GO_ABI_H
+
+#include <stdint.h>
+
+/* Handle of a running operation; 0 is never a valid handle. */
+typedef uint64_t DgOp;
+
+/* An error record.  One malloc() block: the strings point into it. */
+typedef struct DgError
+{
+	char		sqlstate[6];	/* five characters and a NUL */
+	char	   *message;		/* primary message; "" if the remote sent none */
+	char	   *detail;			/* NULL when absent */
+	char	   *hint;			/* NULL when absent */
+	char	   *context;		/* remote CONTEXT lines; NULL when absent */
+	int32_t		remote;			/* raised by the remote server while running
+								 * a query (gets dblink's CONTEXT line and
+								 * honors fail_on_error) */
+} DgError;
+
+/*
+ * A batch of rows of one result, in text format.  One malloc() block: the
+ * arrays point into it.  Value (row r, column c) is data + offsets[r*ncols+c]
+ * as a NUL-terminated string, or SQL NULL when that offset is -1.
+ */
+typedef struct DgBatch
+{
+	int32_t		result_no;		/* which result of the query string, from 1 */
+	int32_t		ncols;
+	int32_t		nrows;			/* may be 0: announces a row result's shape */
+	int32_t    *offsets;
+	char	   *data;
+	char	   *datestyle;		/* remote DateStyle when the result began */
+	char	   *intervalstyle;	/* remote IntervalStyle when the result began */
+} DgBatch;
+
+/* What dg_op_next() found. */
+typedef enum DgItemKind
+{
+	DG_PENDING = 0,				/* nothing new yet: wait on the eventfd */
+	DG_ROWS = 1,				/* item->batch: rows of a row result */
+	DG_COMMAND = 2,				/* item->text: tag of a command result
+								 * (result_no in item->result_no) */
+	DG_DONE = 3,				/* finished; item->text: its text result */
+	DG_ERROR = 4				/* finished with item->error */
+} DgItemKind;
+
+typedef struct DgItem
+{
+	int32_t		kind;			/* a DgItemKind */
+	int32_t		result_no;		/* for DG_COMMAND */
+	int32_t		had_rows;		/* DG_DONE of dg_query(DG_MODE_EXEC): the last
+								 * result returned rows */
+	DgBatch    *batch;			/* malloc()ed; C frees */
+	char	   *text;			/* malloc()ed; C frees */
+	DgError    *error;			/* malloc()ed; C frees */
+} DgItem;
+
+/* Where a query goes. */
+typedef struct DgTarget
+{
+	const char *name;			/* named connection, or NULL */
+	const char *connstr;		/* transient connection string, or NULL */
+	/* neither: the unnamed connection */
+} DgTarget;
+
+/* Settings every new connection needs from the backend. */
+typedef struct DgConnectOptions
+{
+	int32_t		require_password;	/* non-superuser: password rule applies */
+	const char *client_encoding;	/* the local database's encoding */
+} DgConnectOptions;
+
+/* How dg_query() treats results. */
+typedef enum DgQueryMode
+{
+	DG_MODE_ROWS = 0,			/* dblink(): stream every result's rows */
+	DG_MODE_EXEC = 1			/* dblink_exec(): only the last command tag */
+} DgQueryMode;
+
+#endif							/* DBLINK_GO_ABI_H */

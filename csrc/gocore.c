@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * gocore.c
+ *	  Loading the Go core (dblink_go.so) and calling into it.
+ *
+ * The Go core is dlopen'ed lazily, on the first call that needs it in a
+ * backend, never in the postmaster: a Go runtime does not survive fork(),
+ * so shared_preload_libraries = 'dblink' loads only this shim.
+ *
+ * Every asynchronous signal is blocked around the dlopen, so the threads
+ * the Go runtime starts inherit a mask in which only synchronous faults are
+ * open and PostgreSQL's process-directed signals (SIGINT, SIGTERM, SIGALRM,
+ * SIGUSR1, SIGURG, ...) always reach the main thread.  They are blocked
+ * around every call into Go too, so no PostgreSQL handler ever runs on a
+ * Go stack.  Calls into Go never block (see dblink_go_abi.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+
+#include "dblink.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+
+PG_MODULE_MAGIC;
+
+#define GOCORE_FILE "dblink_go.so"
+
+/* The Go core's entry points, resolved by dlsym. */
+typedef struct GoCore
+{
+	int			(*init) (int notify_fd, char **errmsg);
+	DgOp		(*connect) (const char *name, const char *connstr,
+							const DgConnectOptions *opts);
+	DgOp		(*query) (const DgTarget *target, const char *sql, int mode,
+						  const DgConnectOptions *opts);
+	int			(*op_next) (DgOp op, DgItem *item);
+	void		(*op_release) (DgOp op);
+	int			(*disconnect) (const char *name);
+	int			(*has_connection) (const char *name);
+	char	   *(*connection_names) (int *count);
+	void		(*shutdown) (void);
+} GoCore;
+
+static GoCore gocore;			/* valid once gocore_loaded */
+static bool gocore_loaded = false;
+static int	gocore_eventfd = -1;	/* Go writes here when an op has news */
+static sigset_t gocore_async_signals;	/* blocked while Go runs */
+
+/* Block every signal but the synchronous faults; return the old mask. */
+static sigset_t
+gocore_block_signals(void)
+{
+	sigset_t	old;
+
+	pthread_sigmask(SIG_BLOCK, &gocore_async_signals, &old);
+	return old;
+}
+
+static void
+gocore_restore_signals(sigset_t old)
+{
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Close every remote connection politely at backend exit. */
+static void
+gocore_exit(int code, Datum arg)
+{
+	sigset_t	old = gocore_block_signals();
+
+	gocore.shutdown();
+	gocore_restore_signals(old);
+}
+
+static void *
+gocore_symbol(void *lib, const char *path, const char *name)
+{
+	void	   *sym = dlsym(lib, name);
+
+	if (sym == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not find function \"%s\" in dblink's Go core \"%s\"",
+						name, path)));
+	return sym;
+}
+
+static void
+gocore_load(void)
+{
+	char		path[MAXPGPATH];
+	void	   *lib;
+	char	   *initerr = NULL;
+	sigset_t	old;
+	int			rc;
+
+	if (gocore_loaded)
+		return;
+	Assert(IsUnderPostmaster || !IsPostmasterEnvironment);
+
+	sigfillset(&gocore_async_signals);
+	sigdelset(&gocore_async_signals, SIGSEGV);
+	sigdelset(&gocore_async_signals, SIGBUS);
+	sigdelset(&gocore_async_signals, SIGFPE);
+	sigdelset(&gocore_async_signals, SIGILL);
+	sigdelset(&gocore_async_signals, SIGTRAP);
+
+	if (gocore_eventfd < 0)
+	{
+		gocore_eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (gocore_eventfd < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create eventfd for dblink: %m")));
+	}
+
+	snprintf(path, sizeof(path), "%s/%s", pkglib_path, GOCORE_FILE);
+	old = gocore_block_signals();
+	lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	gocore_restore_signals(old);
+	if (lib == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("could not load dblink's Go core \"%s\"", path),
+				 errdetail_internal("%s", dlerror())));
+
+	gocore.init = gocore_symbol(lib, path, "dg_init");
+	gocore.connect = gocore_symbol(lib, path, "dg_connect");
+	gocore.query = gocore_symbol(lib, path, "dg_query");
+	gocore.op_next = gocore_symbol(lib, path, "dg_op_next");
+	gocore.op_release = gocore_symbol(lib, path, "dg_op_release");
+	gocore.disconnect = gocore_symbol(lib, path, "dg_disconnect");
+	gocore.has_connection = gocore_symbol(lib, path, "dg_has_connection");
+	gocore.connection_names = gocore_symbol(lib, path, "dg_connection_names");
+	gocore.shutdown = gocore_symbol(lib, path, "dg_shutdown");
+
+	old = gocore_block_signals();
+	rc = gocore.init(gocore_eventfd, &initerr);
+	gocore_restore_signals(old);
+	if (rc != 0)
+	{
+		char	   *msg = pstrdup(initerr ? initerr : "unknown error");
+
+		free(initerr);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not initialize dblink's Go core: %s", msg)));
+	}
+
+	on_proc_exit(gocore_exit, 0);
+	gocore_loaded = true;
+}
+
+int
+gocore_notify_fd(void)
+{
+	gocore_load();
+	return gocore_eventfd;
+}
+
+/* What every new connection needs to know about this backend. */
+static DgConnectOptions
+gocore_connect_options(void)
+{
+	DgConnectOptions opts;
+
+	/* the password rule binds whoever is the current user (SET ROLE counts) */
+	opts.require_password = !superuser();
+	opts.client_encoding = GetDatabaseEncodingName();
+	return opts;
+}
+
+DgOp
+gocore_connect(const char *name, const char *connstr)
+{
+	DgConnectOptions opts;
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	opts = gocore_connect_options();
+	old = gocore_block_signals();
+	op = gocore.connect(name, connstr, &opts);
+	gocore_restore_signals(old);
+	return op;
+}
+
+DgOp
+gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
+{
+	DgConnectOptions opts;
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	opts = gocore_connect_options();
+	old = gocore_block_signals();
+	op = gocore.query(target, sql, (int) mode, &opts);
+	gocore_restore_signals(old);
+	return op;
+}
+
+int
+gocore_op_next(DgOp op, DgItem *item)
+{
+	sigset_t	old = gocore_block_signals();
+	int			kind = gocore.op_next(op, item);
+
+	gocore_restore_signals(old);
+	return kind;
+}
+
+void
+gocore_op_release(DgOp op)
+{
+	sigset_t	old = gocore_block_signals();
+
+	gocore.op_release(op);
+	gocore_restore_signals(old);
+}
+
+bool
+gocore_disconnect(const char *name)
+{
+	sigset_t	old;
+	int			found;
+
+	gocore_load();
+	old = gocore_block_signals();
+	found = gocore.disconnect(name);
+	gocore_restore_signals(old);
+	return found != 0;
+}
+
+bool
+gocore_has_connection(const char *name)
+{
+	sigset_t	old;
+	int			found;
+
+	gocore_load();
+	old = gocore_block_signals();
+	found = gocore.has_connection(name);
+	gocore_restore_signals(old);
+	return found != 0;
+}
+
+/* Names of the named connections, palloc'd, NUL-separated; NULL if none. */
+char *
+gocore_connection_names(int *count)
+{
+	sigset_t	old;
+	char	   *block;
+	char	   *result = NULL;
+	int			i;
+	size_t		len = 0;
+
+	gocore_load();
+	old = gocore_block_signals();
+	block = gocore.connection_names(count);
+	gocore_restore_signals(old);
+	if (block == NULL)
+		return NULL;
+	for (i = 0; i < *count; i++)
+		len += strlen(block + len) + 1;
+	result = palloc(len);
+	memcpy(result, block, len);
+	free(block);
+	return result;
+}

@@ -1,0 +1,437 @@
+/*-------------------------------------------------------------------------
+ *
+ * query.c
+ *	  SQL entry points that run remote SQL: dblink(), dblink_exec() and
+ *	  dblink_current_query().
+ *
+ * Rows arrive from the Go core in batches of text values and are converted
+ * with the input functions of the caller's column definition list into a
+ * tuplestore, which spills to disk past work_mem.  While converting, the
+ * remote server's DateStyle and IntervalStyle are applied locally (in a
+ * GUC nest level) so that its dates parse as it meant them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "dblink.h"
+#include "fmgr.h"
+#include "foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(dblink_record);
+PG_FUNCTION_INFO_V1(dblink_exec);
+PG_FUNCTION_INFO_V1(dblink_current_query);
+
+/* Where a call sends its SQL, and how its errors name the connection. */
+typedef struct QueryTarget
+{
+	DgTarget	target;			/* what the Go core needs */
+	const char *conname;		/* for CONTEXT lines; NULL = "unnamed" */
+} QueryTarget;
+
+/* A result being stored: the tuplestore and what converting needs. */
+typedef struct QueryStore
+{
+	FunctionCallInfo fcinfo;
+	int			result_no;		/* result of the query string being stored */
+	Tuplestorestate *tuplestore;
+	TupleDesc	tupdesc;
+	int			natts;
+	FmgrInfo   *infuncs;		/* per column: input function, */
+	Oid		   *typioparams;	/* its type I/O parameter */
+	int32	   *typmods;		/* and the column's typmod */
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext rowcxt;		/* reset per row */
+	int			guc_nestlevel;	/* > 0 while remote GUCs are applied */
+} QueryStore;
+
+/*
+ * Resolve a first argument that is a connection name, a foreign server or
+ * a connection string, in contrib's order.
+ */
+static QueryTarget
+query_resolve(const char *conname_or_str)
+{
+	QueryTarget qt = {{0}};
+	char	   *key = dblink_connection_key(conname_or_str, false);
+
+	if (gocore_has_connection(key))
+	{
+		qt.target.name = key;
+		qt.conname = conname_or_str;
+	}
+	else
+	{
+		char	   *connstr = dblink_foreign_server_connstr(conname_or_str);
+
+		qt.target.connstr = connstr ? connstr : conname_or_str;
+	}
+	return qt;
+}
+
+/* The unnamed connection, which must exist. */
+static QueryTarget
+query_unnamed(void)
+{
+	QueryTarget qt = {{0}};
+
+	if (!gocore_has_connection(NULL))
+		dblink_conn_not_available(NULL);
+	return qt;
+}
+
+/*
+ * Decode the overloads (conn, sql [, fail]), (sql [, fail]): with two
+ * arguments the declared type of the second one decides.
+ */
+static void
+query_args(FunctionCallInfo fcinfo, QueryTarget *qt, char **sql, bool *fail)
+{
+	*fail = true;
+	if (PG_NARGS() == 3)
+	{
+		*qt = query_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		*sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		*fail = PG_GETARG_BOOL(2);
+	}
+	else if (PG_NARGS() == 2 &&
+			 get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID)
+	{
+		*qt = query_unnamed();
+		*sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		*fail = PG_GETARG_BOOL(1);
+	}
+	else if (PG_NARGS() == 2)
+	{
+		*qt = query_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		*sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	}
+	else if (PG_NARGS() == 1)
+	{
+		*qt = query_unnamed();
+		*sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	}
+	else
+		elog(ERROR, "wrong number of arguments");
+}
+
+/* contrib's checks that the caller can take a materialized set */
+static ReturnSetInfo *
+query_prepare_set(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = NULL;
+	rsinfo->setDesc = NULL;
+	return rsinfo;
+}
+
+/* Drop what the previous result stored: the last result wins. */
+static void
+query_store_reset(QueryStore *qs, int result_no)
+{
+	if (qs->tuplestore)
+		tuplestore_end(qs->tuplestore);
+	qs->tuplestore = NULL;
+	qs->tupdesc = NULL;
+	qs->result_no = result_no;
+}
+
+static Tuplestorestate *
+query_new_tuplestore(QueryStore *qs)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
+	MemoryContext oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	Tuplestorestate *ts;
+
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
+	return ts;
+}
+
+/* Start storing a row result: the caller's row type must fit it. */
+static void
+query_store_begin_rows(QueryStore *qs, int result_no, int ncols)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	TupleDesc	tupdesc;
+	int			i;
+
+	query_store_reset(qs, result_no);
+
+	switch (get_call_result_type(qs->fcinfo, NULL, &tupdesc))
+	{
+		case TYPEFUNC_COMPOSITE:
+			break;
+		case TYPEFUNC_RECORD:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning record called in context "
+							"that cannot accept type record")));
+			break;
+		default:
+			elog(ERROR, "return type must be a row type");
+			break;
+	}
+	if (tupdesc->natts != ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("remote query result rowtype does not match "
+						"the specified FROM clause rowtype")));
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	qs->tupdesc = CreateTupleDescCopy(tupdesc);
+	qs->natts = ncols;
+	qs->infuncs = palloc(sizeof(FmgrInfo) * Max(ncols, 1));
+	qs->typioparams = palloc(sizeof(Oid) * Max(ncols, 1));
+	qs->typmods = palloc(sizeof(int32) * Max(ncols, 1));
+	qs->values = palloc(sizeof(Datum) * Max(ncols, 1));
+	qs->nulls = palloc(sizeof(bool) * Max(ncols, 1));
+	for (i = 0; i < ncols; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(qs->tupdesc, i);
+		Oid			infunc;
+
+		getTypeInputInfo(att->atttypid, &infunc, &qs->typioparams[i]);
+		fmgr_info(infunc, &qs->infuncs[i]);
+		qs->typmods[i] = att->atttypmod;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	qs->tuplestore = query_new_tuplestore(qs);
+}
+
+/*
+ * While converting rows, use the remote server's DateStyle and
+ * IntervalStyle where they differ from ours, as contrib does; the nest
+ * level is undone at the end of the call or by error cleanup.
+ */
+static void
+query_apply_remote_gucs(QueryStore *qs, const DgBatch *batch)
+{
+	static const char *const names[] = {"DateStyle", "IntervalStyle"};
+	const char *remote[2];
+	int			i;
+
+	if (qs->guc_nestlevel > 0)
+		return;
+	remote[0] = batch->datestyle;
+	remote[1] = batch->intervalstyle;
+	for (i = 0; i < 2; i++)
+	{
+		const char *local;
+
+		if (remote[i] == NULL || remote[i][0] == '\0')
+			continue;
+		local = GetConfigOption(names[i], false, false);
+		if (local && strcmp(local, remote[i]) == 0)
+			continue;
+		if (qs->guc_nestlevel == 0)
+			qs->guc_nestlevel = NewGUCNestLevel();
+		(void) set_config_option(names[i], remote[i], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	if (qs->guc_nestlevel == 0)
+		qs->guc_nestlevel = -1; /* checked: nothing to apply */
+}
+
+/* Convert and store one batch of rows. */
+static void
+query_store_batch(QueryStore *qs, const DgBatch *batch)
+{
+	int			r;
+
+	if (batch->result_no != qs->result_no || qs->tupdesc == NULL)
+		query_store_begin_rows(qs, batch->result_no, batch->ncols);
+	if (batch->nrows == 0)
+		return;
+	query_apply_remote_gucs(qs, batch);
+
+	for (r = 0; r < batch->nrows; r++)
+	{
+		const int32_t *offs = batch->offsets + (size_t) r * batch->ncols;
+		MemoryContext oldcxt = MemoryContextSwitchTo(qs->rowcxt);
+		int			c;
+
+		for (c = 0; c < qs->natts; c++)
+		{
+			char	   *str = offs[c] < 0 ? NULL : batch->data + offs[c];
+
+			qs->nulls[c] = (str == NULL);
+			qs->values[c] = InputFunctionCall(&qs->infuncs[c], str,
+											  qs->typioparams[c], qs->typmods[c]);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		tuplestore_putvalues(qs->tuplestore, qs->tupdesc, qs->values, qs->nulls);
+		MemoryContextReset(qs->rowcxt);
+	}
+}
+
+/*
+ * A command result: contrib returns its tag as one row of one text column
+ * "status" (not checked against the caller's list here; the executor does).
+ */
+static void
+query_store_command(QueryStore *qs, int result_no, const char *tag)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	Datum		value;
+	bool		isnull = false;
+
+	query_store_reset(qs, result_no);
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	qs->tupdesc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(qs->tupdesc, (AttrNumber) 1, "status", TEXTOID, -1, 0);
+	MemoryContextSwitchTo(oldcxt);
+	qs->tuplestore = query_new_tuplestore(qs);
+	value = CStringGetTextDatum(tag);
+	tuplestore_putvalues(qs->tuplestore, qs->tupdesc, &value, &isnull);
+}
+
+/*
+ * dblink(conn, sql [, fail_on_error]), dblink(sql [, fail_on_error]):
+ * run a query and return the rows of its last result.
+ */
+Datum
+dblink_record(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = query_prepare_set(fcinfo);
+	QueryTarget qt;
+	char	   *sql;
+	bool		fail;
+	QueryStore	qs = {0};
+	DgItem		item = {0};
+	DgOp		op;
+
+	query_args(fcinfo, &qt, &sql, &fail);
+	qs.fcinfo = fcinfo;
+	qs.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dblink row",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	op = gocore_query(&qt.target, sql, DG_MODE_ROWS);
+	PG_TRY();
+	{
+		bool		finished = false;
+
+		while (!finished)
+		{
+			switch (dblink_wait_item(op, &item))
+			{
+				case DG_ROWS:
+					query_store_batch(&qs, item.batch);
+					break;
+				case DG_COMMAND:
+					query_store_command(&qs, item.result_no, item.text);
+					break;
+				case DG_DONE:
+					finished = true;
+					break;
+				case DG_ERROR:
+					{
+						DgError    *err = item.error;
+
+						item.error = NULL;
+						dblink_report(fail ? ERROR : NOTICE, err, qt.conname,
+									  "while executing query");
+						finished = true;	/* NOTICE: return what is stored */
+					}
+					break;
+			}
+			dblink_item_free(&item);
+		}
+	}
+	PG_FINALLY();
+	{
+		dblink_item_free(&item);
+		gocore_op_release(op);
+	}
+	PG_END_TRY();
+
+	if (qs.guc_nestlevel > 0)
+		AtEOXact_GUC(true, qs.guc_nestlevel);
+	MemoryContextDelete(qs.rowcxt);
+
+	if (qs.tuplestore)
+	{
+		rsinfo->setResult = qs.tuplestore;
+		rsinfo->setDesc = qs.tupdesc;
+	}
+	return (Datum) 0;
+}
+
+/*
+ * dblink_exec(conn, sql [, fail_on_error]), dblink_exec(sql [, ...]):
+ * run a command and return its tag.
+ */
+Datum
+dblink_exec(PG_FUNCTION_ARGS)
+{
+	QueryTarget qt;
+	char	   *sql;
+	bool		fail;
+	DgItem		item = {0};
+	char	   *result = NULL;
+	DgOp		op;
+
+	query_args(fcinfo, &qt, &sql, &fail);
+	op = gocore_query(&qt.target, sql, DG_MODE_EXEC);
+	PG_TRY();
+	{
+		int			kind;
+
+		while ((kind = dblink_wait_item(op, &item)) != DG_DONE && kind != DG_ERROR)
+			dblink_item_free(&item);
+
+		if (kind == DG_ERROR)
+		{
+			DgError    *err = item.error;
+
+			item.error = NULL;
+			dblink_report(fail ? ERROR : NOTICE, err, qt.conname,
+						  "while executing command");
+			result = "ERROR";
+		}
+		else if (item.had_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					 errmsg("statement returning results not allowed")));
+		else
+			result = pstrdup(item.text);
+	}
+	PG_FINALLY();
+	{
+		dblink_item_free(&item);
+		gocore_op_release(op);
+	}
+	PG_END_TRY();
+
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/* dblink_current_query(): the local statement text, as contrib returns it */
+Datum
+dblink_current_query(PG_FUNCTION_ARGS)
+{
+	/* current_query() ignores its arguments */
+	return current_query(fcinfo);
+}

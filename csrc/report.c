@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * report.c
+ *	  Turning the Go core's error records into ereports, worded as contrib
+ *	  dblink words them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dblink.h"
+
+/* A palloc'd copy of an error record; the malloc'd original is freed. */
+typedef struct ReportFields
+{
+	int			sqlstate;
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	char	   *context;
+} ReportFields;
+
+static char *
+report_copy(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+static ReportFields
+report_take(DgError *err)
+{
+	ReportFields f;
+
+	f.sqlstate = MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1],
+							   err->sqlstate[2], err->sqlstate[3],
+							   err->sqlstate[4]);
+	f.message = report_copy(err->message);
+	f.detail = report_copy(err->detail);
+	f.hint = report_copy(err->hint);
+	f.context = report_copy(err->context);
+	free(err);
+	return f;
+}
+
+/*
+ * Raise an error record as is: connection failures, the password rule and
+ * other errors raised before a query ran.
+ */
+void
+dblink_raise(DgError *err)
+{
+	ReportFields f = report_take(err);
+
+	ereport(ERROR,
+			(errcode(f.sqlstate),
+			 errmsg_internal("%s", f.message),
+			 f.detail ? errdetail_internal("%s", f.detail) : 0,
+			 f.hint ? errhint("%s", f.hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * Report an error of a remote query at elevel (ERROR, or NOTICE when the
+ * caller passed fail_on_error = false) with contrib's CONTEXT line:
+ * "<action> on dblink connection named "<name>"" or "... on unnamed dblink
+ * connection".  Errors raised before the query ran are raised as is.
+ */
+void
+dblink_report(int elevel, DgError *err, const char *conname, const char *action)
+{
+	ReportFields f;
+
+	if (!err->remote)
+		dblink_raise(err);
+	f = report_take(err);
+	ereport(elevel,
+			(errcode(f.sqlstate),
+			 (f.message && f.message[0] != '\0') ?
+			 errmsg_internal("%s", f.message) :
+			 errmsg("could not obtain message string for remote error"),
+			 f.detail ? errdetail_internal("%s", f.detail) : 0,
+			 f.hint ? errhint("%s", f.hint) : 0,
+			 f.context ? errcontext("%s", f.context) : 0,
+			 conname ?
+			 errcontext("%s on dblink connection named \"%s\"", action, conname) :
+			 errcontext("%s on unnamed dblink connection", action)));
+}
+
+/* contrib's error for a connection that is not open */
+void
+dblink_conn_not_available(const char *conname)
+{
+	if (conname)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("connection \"%s\" not available", conname)));
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+			 errmsg("connection not available")));
+	pg_unreachable();
+}

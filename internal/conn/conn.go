@@ -1,0 +1,142 @@
+// Package conn is one remote connection of dblink: opening it from a libpq
+// connection string, running queries on it with results streamed in
+// batches, and closing it. It knows nothing about PostgreSQL's backend; the
+// errors it returns carry everything the shim needs to report them the way
+// contrib dblink does.
+package conn
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Conn is one open connection to a remote server. Operations on it are
+// serialized: Query waits (interruptibly) for the previous one to finish,
+// which matters after a cancelled query still draining in the background.
+type Conn struct {
+	pg  *pgconn.PgConn
+	sem chan struct{} // held by the operation using pg
+
+	mu            sync.Mutex
+	notifications []Notification // received, not yet read by the backend
+}
+
+// Notification is one LISTEN/NOTIFY message received on a connection.
+type Notification struct {
+	Channel string
+	PID     uint32
+	Payload string
+}
+
+// Prepare parses and checks a connection string without touching the
+// network: the first half of contrib's connect sequence, which runs before
+// the duplicate-name check.
+func Prepare(connstr string, s Settings) (*pgconn.Config, error) {
+	opts, err := ParseConnInfo(connstr)
+	if err != nil {
+		if s.RequirePassword {
+			// contrib: an unparsable string never reaches libpq for a non-superuser
+			return nil, errPasswordNotGiven
+		}
+		return nil, connectFailed(err.Error())
+	}
+	if s.RequirePassword && !opts.HasPassword() {
+		return nil, errPasswordNotGiven
+	}
+	cfg, err := BuildConfig(opts, s)
+	if err != nil {
+		return nil, connectFailed(err.Error())
+	}
+	return cfg, nil
+}
+
+// Open connects with a config from Prepare. A cancelled ctx ends the attempt.
+func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
+	c := &Conn{sem: make(chan struct{}, 1)}
+	cfg.OnNotice = logNotice
+	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
+		c.mu.Lock()
+		c.notifications = append(c.notifications, Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
+		c.mu.Unlock()
+	}
+	pg, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if s.RequirePassword && IsPasswordNotRequested(err) {
+			return nil, errPasswordNotRequested
+		}
+		return nil, connectFailed(ConnectErrorMessage(err))
+	}
+	c.pg = pg
+	return c, nil
+}
+
+// Connect is Prepare followed by Open.
+func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
+	cfg, err := Prepare(connstr, s)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, cfg, s)
+}
+
+// Close ends the session politely (a Terminate message) once no operation
+// uses the connection, or abruptly when ctx ends first.
+func (c *Conn) Close(ctx context.Context) {
+	select {
+	case c.sem <- struct{}{}:
+		c.pg.Close(ctx)
+		<-c.sem
+	case <-ctx.Done():
+		// An operation still holds the connection (its query was cancelled
+		// and has not ended): cut the socket.
+		c.pg.Conn().Close()
+	}
+}
+
+// PID is the remote backend's process ID.
+func (c *Conn) PID() uint32 { return c.pg.PID() }
+
+// CancelRequest asks the remote server to cancel whatever the connection is
+// running, on a separate connection, as libpq's PQcancel does.
+func (c *Conn) CancelRequest(ctx context.Context) error { return c.pg.CancelRequest(ctx) }
+
+// acquire waits for the connection to be free.
+func (c *Conn) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Conn) release() { <-c.sem }
+
+// logNotice writes a remote NOTICE or WARNING to the server's log the way
+// libpq's default notice processor does under contrib dblink.
+func logNotice(_ *pgconn.PgConn, n *pgconn.Notice) {
+	fmt.Fprintf(os.Stderr, "%s:  %s\n", n.Severity, n.Message)
+}
+
+// closeTimeout bounds a polite close; past it the socket is cut.
+const closeTimeout = 2 * time.Second
+
+// CloseSoon closes c in the background (used where the backend must not wait).
+func (c *Conn) CloseSoon() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		c.Close(ctx)
+	}()
+}
+
+// IsClosed reports whether the connection is known to be gone.
+func (c *Conn) IsClosed() bool { return c.pg.IsClosed() }

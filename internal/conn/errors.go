@@ -1,0 +1,76 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Error is an error as the shim reports it: a SQLSTATE and the fields of a
+// PostgreSQL error report. Remote errors keep the remote's fields.
+type Error struct {
+	SQLState string
+	Message  string // "" when the remote sent none
+	Detail   string
+	Hint     string
+	Context  string // remote CONTEXT lines
+	// Remote marks errors of a running query (remote errors, a lost
+	// connection): they get dblink's CONTEXT line and honor fail_on_error.
+	Remote bool
+}
+
+func (e *Error) Error() string { return e.Message }
+
+var (
+	errPasswordNotGiven = &Error{
+		SQLState: "2F003",
+		Message:  "password is required",
+		Detail:   "Non-superusers must provide a password in the connection string.",
+	}
+	errPasswordNotRequested = &Error{
+		SQLState: "2F003",
+		Message:  "password is required",
+		Detail:   "Non-superuser cannot connect if the server does not request a password.",
+		Hint:     "Target server's authentication method must be changed.",
+	}
+)
+
+// connectFailed is contrib's error for a connection that could not be made;
+// detail is libpq's message.
+func connectFailed(detail string) *Error {
+	return &Error{SQLState: "08001", Message: "could not establish connection", Detail: strings.TrimRight(detail, "\n")}
+}
+
+// lostConnection is contrib's report of a connection that broke mid-use, in
+// libpq's words.
+var lostConnection = &Error{
+	SQLState: "08006",
+	Remote:   true,
+	Message: "server closed the connection unexpectedly\n" +
+		"\tThis probably means the server terminated abnormally\n" +
+		"\tbefore or while processing the request.",
+}
+
+// AsError turns any error of this package (or a stray one) into an *Error.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return &Error{SQLState: pgErr.Code, Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Context: pgErr.Where, Remote: true}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{SQLState: "57014", Message: "canceling statement due to user request"}
+	}
+	var netErr net.Error
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) || errors.Is(err, net.ErrClosed) {
+		return lostConnection
+	}
+	return &Error{SQLState: "XX000", Message: err.Error()}
+}

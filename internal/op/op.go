@@ -1,0 +1,200 @@
+// Package op runs the Go core's blocking work (connect, query, cancel) on
+// goroutines and hands what it produces to the backend one item at a time.
+//
+// The backend's main thread must never block inside Go: it polls an Op with
+// Next, which never blocks, and sleeps on its latch and the notify fd between
+// polls. Every time an Op has something new it calls the notify function,
+// which wakes that wait. Release ends the backend's interest in an Op; an Op
+// that is still running is cancelled through its context and cleans up in the
+// background.
+package op
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+)
+
+// Kind says what an Item carries. The values match DgItemKind in
+// csrc/dblink_go_abi.h.
+type Kind int
+
+const (
+	Pending Kind = 0 // nothing new yet
+	Rows    Kind = 1 // Item.Payload holds rows of a row result
+	Command Kind = 2 // Item.Text holds the tag of a command result
+	Done    Kind = 3 // the Op finished; Item.Text is its text result
+	Failed  Kind = 4 // the Op finished with Item.Err
+)
+
+// Item is one thing an Op produced.
+type Item struct {
+	Kind     Kind
+	ResultNo int    // Command: which result of the query string
+	HadRows  bool   // Done of an exec: the last result returned rows
+	Text     string // Command, Done
+	Err      error  // Failed
+	Payload  any    // Rows: the batch; Done: a value the caller adopts (e.g. a new connection)
+}
+
+// Emit hands an intermediate item to the backend. It blocks while the
+// backend has not taken earlier items (bounding memory) and returns false
+// once the Op is cancelled, after which the work function should return.
+type Emit func(Item) bool
+
+// Work is the body of an Op. It returns the final item (Done or Failed).
+type Work func(ctx context.Context, emit Emit) Item
+
+// Op is one unit of blocking work running on a goroutine.
+type Op struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	items   chan Item     // intermediate items, in order
+	done    chan struct{} // closed once final is set
+	final   Item
+	taken   bool       // the backend consumed final
+	adopt   func(Item) Item
+	abandon func(Item) // disposes of an untaken item's payload
+	mu      sync.Mutex // guards taken against Release racing the goroutine
+}
+
+// queueDepth is how many intermediate items may wait for the backend: two
+// lets the goroutine fill one batch while the backend converts another.
+const queueDepth = 2
+
+// Hooks connect an Op to its owner.
+type Hooks struct {
+	// Notify is called whenever the Op has something new for Next.
+	Notify func()
+	// Adopt, if set, runs in Next on the final item before it is returned,
+	// on the caller's thread (for example to register a new connection).
+	Adopt func(Item) Item
+	// Abandon, if set, disposes of the payload of an item nobody took (for
+	// example closes a connection opened after the backend gave up waiting).
+	Abandon func(Item)
+}
+
+// Start runs work on a new goroutine.
+func Start(parent context.Context, h Hooks, work Work) *Op {
+	ctx, cancel := context.WithCancel(parent)
+	notify := h.Notify
+	o := &Op{
+		ctx:     ctx,
+		cancel:  cancel,
+		items:   make(chan Item, queueDepth),
+		done:    make(chan struct{}),
+		adopt:   h.Adopt,
+		abandon: h.Abandon,
+	}
+	emit := func(it Item) bool {
+		select {
+		case o.items <- it:
+			notify()
+			return true
+		case <-ctx.Done():
+			o.dispose(it)
+			return false
+		}
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				o.final = Item{Kind: Failed, Err: fmt.Errorf("internal error in dblink's Go core: %v\n%s", r, debug.Stack())}
+			}
+			close(o.done)
+			notify()
+			o.mu.Lock()
+			abandoned := o.ctx.Err() != nil && !o.taken
+			o.mu.Unlock()
+			if abandoned {
+				o.drain()
+			}
+		}()
+		o.final = work(ctx, emit)
+	}()
+	return o
+}
+
+// Next returns the next item without blocking: an intermediate item, then
+// the final one, or Pending when nothing new is ready.
+func (o *Op) Next() Item {
+	select {
+	case it := <-o.items:
+		return it
+	default:
+	}
+	select {
+	case <-o.done:
+		// Items queued just before the goroutine finished come first.
+		select {
+		case it := <-o.items:
+			return it
+		default:
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.taken {
+			return Item{Kind: Failed, Err: fmt.Errorf("operation already finished")}
+		}
+		o.taken = true
+		if o.adopt != nil {
+			return o.adopt(o.final)
+		}
+		return o.final
+	default:
+		return Item{Kind: Pending}
+	}
+}
+
+// Release ends the backend's interest in the Op. A running Op is cancelled
+// and finishes in the background; whatever it produced and nobody took is
+// disposed of.
+func (o *Op) Release() {
+	o.cancel()
+	select {
+	case <-o.done:
+		o.drain()
+	default:
+		// The goroutine drains when it finishes (see Start).
+	}
+}
+
+// Finished returns an Op that has already ended with item, for work that
+// failed before it needed a goroutine; it still goes through Next.
+func Finished(h Hooks, item Item) *Op {
+	return Start(context.Background(), h, func(context.Context, Emit) Item { return item })
+}
+
+// Wait blocks until the Op's goroutine has finished or ctx ends.
+func (o *Op) Wait(ctx context.Context) {
+	select {
+	case <-o.done:
+	case <-ctx.Done():
+	}
+}
+
+// drain disposes of every item nobody will take. Runs after done is closed.
+func (o *Op) drain() {
+	for {
+		select {
+		case it := <-o.items:
+			o.dispose(it)
+		default:
+			o.mu.Lock()
+			untaken := !o.taken
+			o.taken = true
+			o.mu.Unlock()
+			if untaken {
+				o.dispose(o.final)
+			}
+			return
+		}
+	}
+}
+
+func (o *Op) dispose(it Item) {
+	if o.abandon != nil && it.Payload != nil {
+		o.abandon(it)
+	}
+}

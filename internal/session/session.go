@@ -1,0 +1,222 @@
+// Package session is the Go core's state in one backend: its registry of
+// dblink connections and the operations running on them. Every method is
+// called from the backend's main thread and returns quickly; blocking work
+// runs in an op.Op the backend polls.
+package session
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/registry"
+)
+
+// Target says which connection a query uses.
+type Target struct {
+	Name    string // a named connection, when Named
+	Named   bool
+	ConnStr string // a transient connection for this call only, when not ""
+	// otherwise: the unnamed connection
+}
+
+// Encoder turns a batch into the form the backend takes (C memory), on the
+// operation's goroutine; Free releases an encoded batch nobody took.
+type Encoder struct {
+	Encode func(*conn.Batch) any
+	Free   func(any)
+}
+
+// Session is one backend's dblink state.
+type Session struct {
+	notify func()
+	enc    Encoder
+	reg    *registry.Registry[conn.Conn]
+
+	mu  sync.Mutex
+	ops map[*op.Op]struct{} // started and not yet finished, for Shutdown
+}
+
+// New returns an empty session; notify wakes the backend's wait.
+func New(notify func(), enc Encoder) *Session {
+	return &Session{notify: notify, enc: enc, reg: registry.New[conn.Conn](), ops: make(map[*op.Op]struct{})}
+}
+
+var (
+	errDuplicate    = &conn.Error{SQLState: "42710", Message: "duplicate connection name"}
+	errNotAvailable = &conn.Error{SQLState: "08003", Message: "connection not available"}
+)
+
+// Connect opens a connection and, once the backend takes the result,
+// registers it under name (or as the unnamed connection when name is nil,
+// closing the one it replaces). The checks that need no network (string,
+// password rule, duplicate name) fail at once, in contrib's order.
+func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.Op {
+	cfg, err := conn.Prepare(connstr, set)
+	if err == nil && name != nil && s.reg.Get(*name) != nil {
+		err = errDuplicate
+	}
+	if err != nil {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
+	}
+	adopt := func(it op.Item) op.Item {
+		c, ok := it.Payload.(*conn.Conn)
+		if !ok || it.Kind != op.Done {
+			return it
+		}
+		it.Payload = nil
+		if name == nil {
+			if old := s.reg.SetUnnamed(c); old != nil {
+				old.CloseSoon()
+			}
+		} else if s.reg.Add(*name, c) != nil {
+			c.CloseSoon()
+			return op.Item{Kind: op.Failed, Err: errDuplicate}
+		}
+		return it
+	}
+	return s.start(adopt, func(ctx context.Context, _ op.Emit) op.Item {
+		c, err := conn.Open(ctx, cfg, set)
+		if err != nil {
+			return op.Item{Kind: op.Failed, Err: err}
+		}
+		return op.Item{Kind: op.Done, Text: "OK", Payload: c}
+	})
+}
+
+// Disconnect closes a connection (the unnamed one when name is nil) and
+// reports whether there was one.
+func (s *Session) Disconnect(name *string) bool {
+	var c *conn.Conn
+	if name == nil {
+		c = s.reg.SetUnnamed(nil)
+	} else {
+		c = s.reg.Remove(*name)
+	}
+	if c == nil {
+		return false
+	}
+	c.CloseSoon()
+	return true
+}
+
+// Has reports whether a connection exists (the unnamed one when name is nil).
+func (s *Session) Has(name *string) bool {
+	if name == nil {
+		return s.reg.Unnamed() != nil
+	}
+	return s.reg.Get(*name) != nil
+}
+
+// Names lists the named connections.
+func (s *Session) Names() []string { return s.reg.Names() }
+
+// Query runs sql on the target and streams its results (see conn.Query).
+func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) *op.Op {
+	var c *conn.Conn
+	switch {
+	case t.ConnStr != "":
+		// transient: opened inside the operation
+	case t.Named:
+		c = s.reg.Get(t.Name)
+	default:
+		c = s.reg.Unnamed()
+	}
+	if c == nil && t.ConnStr == "" {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+	}
+	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
+		if c == nil {
+			tc, err := conn.Connect(ctx, t.ConnStr, set)
+			if err != nil {
+				return op.Item{Kind: op.Failed, Err: err}
+			}
+			defer tc.CloseSoon()
+			c = tc
+		}
+		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
+		if err != nil {
+			return op.Item{Kind: op.Failed, Err: err}
+		}
+		return op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
+	})
+}
+
+// sink forwards a query's stream to the operation, encoding batches on the
+// way (on the query's goroutine, in parallel with the backend's work).
+type sink struct {
+	emit op.Emit
+	enc  Encoder
+}
+
+func (k sink) Rows(b *conn.Batch) bool {
+	return k.emit(op.Item{Kind: op.Rows, Payload: k.enc.Encode(b)})
+}
+
+func (k sink) Command(resultNo int, tag string) bool {
+	return k.emit(op.Item{Kind: op.Command, ResultNo: resultNo, Text: tag})
+}
+
+// start runs work as an operation tracked for Shutdown.
+func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
+	var o *op.Op
+	o = op.Start(context.Background(), s.hooks(adopt), func(ctx context.Context, emit op.Emit) op.Item {
+		defer func() {
+			s.mu.Lock()
+			delete(s.ops, o)
+			s.mu.Unlock()
+		}()
+		return work(ctx, emit)
+	})
+	s.mu.Lock()
+	s.ops[o] = struct{}{}
+	s.mu.Unlock()
+	return o
+}
+
+func (s *Session) hooks(adopt func(op.Item) op.Item) op.Hooks {
+	return op.Hooks{Notify: s.notify, Adopt: adopt, Abandon: s.abandon}
+}
+
+// abandon disposes of what an operation produced that nobody took.
+func (s *Session) abandon(it op.Item) {
+	switch p := it.Payload.(type) {
+	case *conn.Conn:
+		p.CloseSoon()
+	case nil:
+	default:
+		s.enc.Free(p)
+	}
+}
+
+// shutdownTimeout bounds how long a backend's exit waits for the remote
+// servers: cancelled queries to end and Terminate messages to go out.
+const shutdownTimeout = time.Second
+
+// Shutdown cancels every running operation (and so its remote query) and
+// closes every connection, within shutdownTimeout. It runs at backend exit.
+func (s *Session) Shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	s.mu.Lock()
+	running := make([]*op.Op, 0, len(s.ops))
+	for o := range s.ops {
+		running = append(running, o)
+	}
+	s.mu.Unlock()
+	for _, o := range running {
+		o.Release()
+	}
+	var wg sync.WaitGroup
+	for _, o := range running {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.Wait(ctx) }()
+	}
+	for _, c := range s.reg.Clear() {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Close(ctx) }()
+	}
+	wg.Wait()
+}
