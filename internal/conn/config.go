@@ -1,0 +1,605 @@
+package conn
+
+// This file turns parsed libpq options into a pgconn.Config. pgconn parses
+// only the keywords it understands (and sends any other one to the server
+// as a startup parameter), so the libpq-only keywords are checked here with
+// libpq's messages and applied to the Config by hand.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+)
+
+// Settings are what the backend decides about every connection.
+type Settings struct {
+	// ClientEncoding is the local database encoding name, e.g. "UTF8". It
+	// is always sent as client_encoding, overriding the string.
+	ClientEncoding string
+
+	// RequirePassword (non-superusers) makes the connection fail unless the
+	// server asks for a password; see IsPasswordNotRequested.
+	RequirePassword bool
+}
+
+const (
+	// passwordAuthPolicy is the pgconn require_auth list that refuses trust,
+	// peer, GSS and anything else that is not a password exchange.
+	passwordAuthPolicy = "password,md5,scram-sha-256"
+
+	// noPasswordPolicy refuses a password exchange before it starts: used
+	// when we have no password, so the failure can be worded as libpq's
+	// "fe_sendauth: no password supplied".
+	noPasswordPolicy = "!password,!md5,!scram-sha-256"
+
+	// cancelDeadlineDelay is how long a cancelled operation waits for the
+	// server to act on the cancel request before the socket is given up.
+	cancelDeadlineDelay = 5 * time.Second
+
+	// tcpUserTimeoutOpt is Linux's TCP_USER_TIMEOUT, absent from syscall.
+	tcpUserTimeoutOpt = 0x12
+)
+
+// pgconnKeys are the keywords handed to pgconn's own parser as they are.
+// Everything else is applied by BuildConfig or refused.
+var pgconnKeys = []string{
+	"service", "user", "password", "passfile", "channel_binding", "dbname",
+	"host", "port", "sslmode", "sslcert", "sslkey", "sslpassword",
+	"sslrootcert", "sslsni", "krbsrvname", "target_session_attrs",
+}
+
+// BuildConfig turns parsed options into a pgconn.Config: libpq's checks and
+// messages first, then pgconn's parser for the keywords it shares with
+// libpq, then the libpq-only keywords applied to the Config. The Config
+// sends only real server settings as startup parameters.
+func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
+	if err := checkConnectOptions(o); err != nil {
+		return nil, err
+	}
+	if err := refuseUnsupported(o); err != nil {
+		return nil, err
+	}
+	hosts, hostaddrs := hostLists(o)
+	ports, err := parsePorts(o["port"])
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDialer(o)
+	if err != nil {
+		return nil, err
+	}
+
+	pgOpts := pgconnOptions(o, hosts, hostaddrs, ports)
+	cfg, err := pgconn.ParseConfigWithOptions(pgOpts.String(), pgconn.ParseConfigOptions{ConnStringAllowedKeys: pgconnKeys})
+	if err != nil {
+		return nil, pgconnParseError(o, err)
+	}
+
+	cfg.ConnectTimeout = d.connectTimeout
+	cfg.DialFunc = d.DialContext
+	cfg.RuntimeParams = runtimeParams(o, s)
+	cfg.KerberosSpn = ""
+	cfg.SSLCertMode = "allow" // libpq 15 has no sslcertmode; ignore PGSSLCERTMODE
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{
+			Conn:               pc,
+			CancelRequestDelay: 0,
+			DeadlineDelay:      cancelDeadlineDelay,
+		}
+	}
+	cfg.RequireAuth = requireAuthFor(cfg.Password, s)
+	if peer := o["requirepeer"]; peer != "" {
+		cfg.AfterNetConnect = requirePeer(peer)
+	}
+	if err := setTLSVersions(cfg, o); err != nil {
+		return nil, err
+	}
+	if err := applyHostaddrs(cfg, hosts, hostaddrs); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkConnectOptions makes libpq's connectOptions2 checks, in its order.
+func checkConnectOptions(o Options) error {
+	if err := checkListLengths(o); err != nil {
+		return err
+	}
+	enums := []struct {
+		key   string
+		valid []string
+	}{
+		{"channel_binding", []string{"disable", "prefer", "require"}},
+		{"sslmode", []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+	}
+	for _, e := range enums {
+		if err := checkEnum(o, e.key, e.valid); err != nil {
+			return err
+		}
+	}
+	minV, err := tlsVersion(o, "ssl_min_protocol_version")
+	if err != nil {
+		return err
+	}
+	maxV, err := tlsVersion(o, "ssl_max_protocol_version")
+	if err != nil {
+		return err
+	}
+	if minV != 0 && maxV != 0 && minV > maxV {
+		return connInfoErrorf("invalid SSL protocol version range")
+	}
+	if err := checkEnum(o, "gssencmode", []string{"disable", "prefer", "require"}); err != nil {
+		return err
+	}
+	if o["gssencmode"] == "require" {
+		// The Go core has no GSSAPI encryption: libpq's wording for a build
+		// without it.
+		return connInfoErrorf(`gssencmode value "require" invalid when GSSAPI support is not compiled in`)
+	}
+	return checkEnum(o, "target_session_attrs", []string{"any", "read-write", "read-only", "primary", "standby", "prefer-standby"})
+}
+
+// checkListLengths matches hostaddr, host and port lists the way libpq
+// counts them.
+func checkListLengths(o Options) error {
+	nhost := 1
+	if ha := o["hostaddr"]; ha != "" {
+		nhost = countElems(ha)
+		if h := o["host"]; h != "" && countElems(h) != nhost {
+			return connInfoErrorf("could not match %d host names to %d hostaddr values", countElems(h), nhost)
+		}
+	} else if h := o["host"]; h != "" {
+		nhost = countElems(h)
+	}
+	if p := o["port"]; p != "" {
+		if n := countElems(p); n != 1 && n != nhost {
+			return connInfoErrorf("could not match %d port numbers to %d hosts", n, nhost)
+		}
+	}
+	return nil
+}
+
+// countElems is count_comma_separated_elems.
+func countElems(s string) int { return strings.Count(s, ",") + 1 }
+
+// checkEnum refuses a value of key outside valid with libpq's message.
+func checkEnum(o Options, key string, valid []string) error {
+	v, ok := o[key]
+	if !ok || v == "" {
+		return nil
+	}
+	for _, ok := range valid {
+		if v == ok {
+			return nil
+		}
+	}
+	return connInfoErrorf(`invalid %s value: "%s"`, key, v)
+}
+
+// tlsVersion parses an ssl_*_protocol_version option (case-insensitive, as
+// libpq); 0 means not set.
+func tlsVersion(o Options, key string) (uint16, error) {
+	v := o[key]
+	if v == "" {
+		return 0, nil
+	}
+	versions := map[string]uint16{
+		"tlsv1": tls.VersionTLS10, "tlsv1.1": tls.VersionTLS11,
+		"tlsv1.2": tls.VersionTLS12, "tlsv1.3": tls.VersionTLS13,
+	}
+	if ver, ok := versions[strings.ToLower(v)]; ok {
+		return ver, nil
+	}
+	return 0, connInfoErrorf(`invalid %s value: "%s"`, key, v)
+}
+
+// refuseUnsupported refuses what libpq would honor but this core cannot.
+func refuseUnsupported(o Options) error {
+	if v := o["replication"]; !isFalseish(v) {
+		return connInfoErrorf(`replication connections are not supported by dblink (replication=%s)`, v)
+	}
+	for _, k := range []string{"sslcrl", "sslcrldir"} {
+		if o[k] != "" {
+			return connInfoErrorf(`connection option "%s" is not supported: certificate revocation lists cannot be checked`, k)
+		}
+	}
+	return nil
+}
+
+// isFalseish reports whether a replication value asks for a normal session.
+func isFalseish(v string) bool {
+	switch strings.ToLower(v) {
+	case "", "0", "off", "false", "no":
+		return true
+	}
+	return false
+}
+
+// hostLists splits host and hostaddr into per-host slices of equal length
+// (checkListLengths has matched them).
+func hostLists(o Options) (hosts, hostaddrs []string) {
+	if o["host"] != "" {
+		hosts = strings.Split(o["host"], ",")
+	}
+	if o["hostaddr"] != "" {
+		hostaddrs = strings.Split(o["hostaddr"], ",")
+	}
+	if hosts == nil && hostaddrs != nil {
+		hosts = make([]string, len(hostaddrs))
+	}
+	return hosts, hostaddrs
+}
+
+// parsePorts checks each port as libpq does at connect time and returns
+// them normalized (pgconn accepts only plain digits).
+func parsePorts(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	ports := strings.Split(s, ",")
+	for i, p := range ports {
+		if p == "" {
+			continue
+		}
+		n, err := parseIntParam(p, "port")
+		if err != nil {
+			return nil, err
+		}
+		if n < 1 || n > 65535 {
+			return nil, connInfoErrorf(`invalid port number: "%s"`, p)
+		}
+		ports[i] = strconv.Itoa(n)
+	}
+	return ports, nil
+}
+
+// parseIntParam is libpq's parse_int_param: strtol (leading blanks and a
+// sign allowed), int range, trailing blanks only.
+func parseIntParam(v, key string) (int, error) {
+	bad := connInfoErrorf(`invalid integer value "%s" for connection option "%s"`, v, key)
+	s := strings.TrimLeft(v, " \t\n\v\f\r")
+	s = strings.TrimRight(s, " \t\n\v\f\r")
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 || digits == "" {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, bad
+	}
+	return int(n), nil
+}
+
+// pgconnOptions is the part of o handed to pgconn's parser. A host that is
+// empty or a socket directory is replaced by its hostaddr (libpq then
+// connects over TCP to hostaddr); a host name is kept, for TLS and the
+// passfile, and redirected by applyHostaddrs.
+func pgconnOptions(o Options, hosts, hostaddrs, ports []string) Options {
+	out := Options{}
+	for _, k := range pgconnKeys {
+		if v, ok := o[k]; ok {
+			out[k] = v
+		}
+	}
+	if hostaddrs != nil {
+		hs := make([]string, len(hosts))
+		for i, h := range hosts {
+			hs[i] = h
+			if hostaddrs[i] != "" && (h == "" || strings.HasPrefix(h, "/")) {
+				hs[i] = hostaddrs[i]
+			}
+		}
+		out["host"] = strings.Join(hs, ",")
+	}
+	if ports != nil {
+		out["port"] = strings.Join(ports, ",")
+	}
+	if v, ok := o["sslsni"]; ok {
+		// libpq looks only at the first character.
+		out["sslsni"] = "0"
+		if strings.HasPrefix(v, "1") {
+			out["sslsni"] = "1"
+		}
+	}
+	return out
+}
+
+// pgconnParseError words a pgconn parse failure the way libpq would have.
+func pgconnParseError(o Options, err error) error {
+	msg := err.Error()
+	if svc := o["service"]; svc != "" && strings.Contains(msg, "service") {
+		return connInfoErrorf(`definition of service "%s" not found`, svc)
+	}
+	// pgconn's messages quote the string with passwords masked; keep only
+	// its reason, which never contains the string.
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		if inner := errors.Unwrap(pce); inner != nil {
+			return &ConnInfoError{Msg: inner.Error()}
+		}
+	}
+	return &ConnInfoError{Msg: "invalid connection string"}
+}
+
+// runtimeParams builds the startup parameters: only server settings.
+func runtimeParams(o Options, s Settings) map[string]string {
+	rp := map[string]string{}
+	appName := o["application_name"]
+	if _, given := o["application_name"]; !given {
+		appName = os.Getenv("PGAPPNAME")
+	}
+	if appName == "" {
+		appName = o["fallback_application_name"]
+	}
+	if appName != "" {
+		rp["application_name"] = appName
+	}
+	opts, given := o["options"]
+	if !given {
+		opts = os.Getenv("PGOPTIONS")
+	}
+	if opts != "" {
+		rp["options"] = opts
+	}
+	enc := s.ClientEncoding
+	if enc == "" {
+		enc = o["client_encoding"]
+		if _, given := o["client_encoding"]; !given {
+			enc = os.Getenv("PGCLIENTENCODING")
+		}
+	}
+	if enc != "" && !strings.EqualFold(enc, "auto") {
+		rp["client_encoding"] = enc
+	}
+	// libpq's environment-driven session defaults.
+	for env, guc := range map[string]string{"PGDATESTYLE": "datestyle", "PGTZ": "timezone", "PGGEQO": "geqo"} {
+		if v, ok := os.LookupEnv(env); ok && !strings.EqualFold(v, "default") {
+			rp[guc] = v
+		}
+	}
+	return rp
+}
+
+// requireAuthFor picks the pgconn require_auth policy.
+func requireAuthFor(password string, s Settings) string {
+	switch {
+	case s.RequirePassword:
+		return passwordAuthPolicy
+	case password == "":
+		return noPasswordPolicy
+	}
+	return ""
+}
+
+// setTLSVersions applies ssl_min/max_protocol_version to every TLS
+// attempt. libpq's default minimum is TLS 1.2.
+func setTLSVersions(cfg *pgconn.Config, o Options) error {
+	minV, err := tlsVersion(o, "ssl_min_protocol_version")
+	if err != nil {
+		return err
+	}
+	if minV == 0 {
+		minV = tls.VersionTLS12
+	}
+	maxV, err := tlsVersion(o, "ssl_max_protocol_version")
+	if err != nil {
+		return err
+	}
+	apply := func(t *tls.Config) {
+		if t != nil {
+			t.MinVersion, t.MaxVersion = minV, maxV
+		}
+	}
+	apply(cfg.TLSConfig)
+	for _, fb := range cfg.Fallbacks {
+		apply(fb.TLSConfig)
+	}
+	return nil
+}
+
+// applyHostaddrs points each host name that has a hostaddr at that
+// address. pgconn lists one attempt per host and TLS mode, in host order;
+// two attempts belong to the same host only when they name the same host
+// and differ in whether they use TLS (sslmode prefer/allow).
+func applyHostaddrs(cfg *pgconn.Config, hosts, hostaddrs []string) error {
+	if hostaddrs == nil {
+		return nil
+	}
+	for _, a := range hostaddrs {
+		if a != "" && net.ParseIP(a) == nil {
+			return connInfoErrorf(`could not parse network address "%s": Name or service not known`, a)
+		}
+	}
+	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
+	hostNo := 0
+	for i, a := range attempts {
+		if i > 0 {
+			prev := attempts[i-1]
+			if a.Host != prev.Host || (a.TLSConfig == nil) == (prev.TLSConfig == nil) {
+				hostNo++
+			}
+		}
+		if hostNo >= len(hostaddrs) {
+			return fmt.Errorf("internal error: %d connection attempts for %d hosts", len(attempts), len(hostaddrs))
+		}
+		if addr := hostaddrs[hostNo]; addr != "" {
+			a.Host = addr
+		}
+	}
+	cfg.Host = attempts[0].Host
+	return nil
+}
+
+// dialer dials the way libpq sets up its sockets.
+type dialer struct {
+	connectTimeout time.Duration
+	lateErr        error // reported once connected (libpq parses connect_timeout then)
+	tcpErr         error // reported for TCP before connecting (libpq's socket setup)
+	keepAlive      net.KeepAliveConfig
+	noKeepAlive    bool
+	userTimeout    int // TCP_USER_TIMEOUT in ms; 0 leaves the OS default
+}
+
+// newDialer reads connect_timeout, keepalives* and tcp_user_timeout.
+func newDialer(o Options) (*dialer, error) {
+	d := &dialer{keepAlive: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
+	if v, ok := o["connect_timeout"]; ok && v != "" {
+		n, err := parseIntParam(v, "connect_timeout")
+		switch {
+		case err != nil:
+			d.lateErr = err
+		case n == 1:
+			d.connectTimeout = 2 * time.Second // libpq's minimum
+		case n > 1:
+			d.connectTimeout = time.Duration(n) * time.Second
+		}
+	}
+	d.tcpErr = d.readTCPOptions(o)
+	return d, nil
+}
+
+// readTCPOptions applies the keepalive options in libpq's order; as in
+// libpq, with keepalives=0 the others are not even parsed.
+func (d *dialer) readTCPOptions(o Options) error {
+	intOpt := func(key string) (int, bool, error) {
+		v, ok := o[key]
+		if !ok || v == "" {
+			return 0, false, nil
+		}
+		n, err := parseIntParam(v, key)
+		return n, err == nil, err
+	}
+	on, set, err := intOpt("keepalives")
+	if err != nil {
+		return err
+	}
+	if set && on == 0 {
+		d.noKeepAlive = true
+		return nil
+	}
+	seconds := func(n int) time.Duration {
+		if n <= 0 {
+			return -1 // leave the OS default, as libpq does for 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if n, set, err := intOpt("keepalives_idle"); err != nil {
+		return err
+	} else if set {
+		d.keepAlive.Idle = seconds(n)
+	}
+	if n, set, err := intOpt("keepalives_interval"); err != nil {
+		return err
+	} else if set {
+		d.keepAlive.Interval = seconds(n)
+	}
+	if n, set, err := intOpt("keepalives_count"); err != nil {
+		return err
+	} else if set && n > 0 {
+		d.keepAlive.Count = n
+	}
+	if n, set, err := intOpt("tcp_user_timeout"); err != nil {
+		return err
+	} else if set && n > 0 {
+		d.userTimeout = n
+	}
+	return nil
+}
+
+// DialContext is the pgconn DialFunc.
+func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	isTCP := strings.HasPrefix(network, "tcp")
+	if isTCP && d.tcpErr != nil {
+		return nil, d.tcpErr
+	}
+	nd := &net.Dialer{Timeout: d.connectTimeout}
+	if isTCP {
+		if d.noKeepAlive {
+			nd.KeepAlive = -1
+		} else {
+			nd.KeepAliveConfig = d.keepAlive
+		}
+		if d.userTimeout > 0 {
+			nd.Control = setUserTimeout(d.userTimeout)
+		}
+	}
+	c, err := nd.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d.lateErr != nil {
+		c.Close()
+		return nil, d.lateErr
+	}
+	return c, nil
+}
+
+// setUserTimeout returns a Dialer.Control setting TCP_USER_TIMEOUT.
+func setUserTimeout(ms int) func(string, string, syscall.RawConn) error {
+	return func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpUserTimeoutOpt, ms)
+		})
+		if err != nil {
+			return err
+		}
+		if serr != nil {
+			return fmt.Errorf("setsockopt(TCP_USER_TIMEOUT) failed: %w", serr)
+		}
+		return nil
+	}
+}
+
+// requirePeer returns an AfterNetConnect hook that checks, on Unix-domain
+// sockets only (as libpq), that the server process runs as user want.
+func requirePeer(want string) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
+	return func(_ context.Context, _ *pgconn.Config, c net.Conn) (net.Conn, error) {
+		uc, ok := c.(*net.UnixConn)
+		if !ok {
+			return c, nil
+		}
+		uid, err := peerUID(uc)
+		if err != nil {
+			return nil, connInfoErrorf("could not get peer credentials: %s", strerror(err))
+		}
+		u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+		if err != nil {
+			return nil, connInfoErrorf("could not look up local user ID %d: %s", uid, err)
+		}
+		if u.Username != want {
+			return nil, connInfoErrorf(`requirepeer specifies "%s", but actual peer user name is "%s"`, want, u.Username)
+		}
+		return c, nil
+	}
+}
+
+// peerUID reads SO_PEERCRED of a Unix-domain socket.
+func peerUID(uc *net.UnixConn) (uint32, error) {
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *syscall.Ucred
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		cred, serr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if serr != nil {
+		return 0, serr
+	}
+	return cred.Uid, nil
+}
