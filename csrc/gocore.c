@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "dblink.h"
 #include "fmgr.h"
@@ -36,7 +37,7 @@ PG_MODULE_MAGIC;
 /* The Go core's entry points, resolved by dlsym. */
 typedef struct GoCore
 {
-	int			(*init) (int notify_fd, char **errmsg);
+	int			(*init) (int notify_fd, char **envp, char **errmsg);
 	DgOp		(*connect) (const char *name, const char *connstr,
 							const DgConnectOptions *opts);
 	DgOp		(*query) (const DgTarget *target, const char *sql, int mode,
@@ -143,7 +144,7 @@ gocore_load(void)
 	gocore.shutdown = gocore_symbol(lib, path, "dg_shutdown");
 
 	old = gocore_block_signals();
-	rc = gocore.init(gocore_eventfd, &initerr);
+	rc = gocore.init(gocore_eventfd, environ, &initerr);
 	gocore_restore_signals(old);
 	if (rc != 0)
 	{

@@ -69,10 +69,15 @@ void
 dblink_report(int elevel, DgError *err, const char *conname, const char *action)
 {
 	ReportFields f;
+	char	   *where;
 
 	if (!err->remote)
 		dblink_raise(err);
 	f = report_take(err);
+	if (conname)
+		where = psprintf("%s on dblink connection named \"%s\"", action, conname);
+	else
+		where = psprintf("%s on unnamed dblink connection", action);
 	ereport(elevel,
 			(errcode(f.sqlstate),
 			 (f.message && f.message[0] != '\0') ?
@@ -81,9 +86,7 @@ dblink_report(int elevel, DgError *err, const char *conname, const char *action)
 			 f.detail ? errdetail_internal("%s", f.detail) : 0,
 			 f.hint ? errhint("%s", f.hint) : 0,
 			 f.context ? errcontext("%s", f.context) : 0,
-			 conname ?
-			 errcontext("%s on dblink connection named \"%s\"", action, conname) :
-			 errcontext("%s on unnamed dblink connection", action)));
+			 errcontext("%s", where)));
 }
 
 /* contrib's error for a connection that is not open */

@@ -14,6 +14,8 @@ import "C"
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"runtime/cgo"
 	"syscall"
 	"unsafe"
@@ -31,13 +33,16 @@ var (
 	notifyFD int
 )
 
-// dg_init prepares the core; notify_fd is an eventfd the shim waits on.
+// dg_init prepares the core; notify_fd is an eventfd the shim waits on and
+// envp the backend's environment (the copy the Go runtime took at load time
+// is unusable: the postmaster overwrote that memory with its ps display).
 // Returns 0, or -1 with *errmsg set (malloc()ed).
 //
 //export dg_init
-func dg_init(notify_fd C.int, errmsg **C.char) (rc C.int) {
+func dg_init(notify_fd C.int, envp **C.char, errmsg **C.char) (rc C.int) {
 	defer recoverTo(func(msg string) { *errmsg = C.CString(msg); rc = -1 })
 	notifyFD = int(notify_fd)
+	adoptEnvironment(envp)
 	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) }})
 	return 0
 }
@@ -168,6 +173,25 @@ func dg_shutdown() {
 	defer recoverTo(func(string) {})
 	if sess != nil {
 		sess.Shutdown()
+	}
+}
+
+// adoptEnvironment makes the backend's environment (PGHOST, PGPORT, HOME,
+// ...) the one pgconn reads, as libpq would see it.
+func adoptEnvironment(envp **C.char) {
+	if envp == nil {
+		return
+	}
+	for _, kv := range unsafe.Slice(envp, 1<<20) {
+		if kv == nil {
+			break
+		}
+		k, v, ok := strings.Cut(C.GoString(kv), "=")
+		if ok && k != "" {
+			if cur, set := os.LookupEnv(k); !set || cur != v {
+				os.Setenv(k, v)
+			}
+		}
 	}
 }
 
