@@ -132,7 +132,7 @@ trap 'exit 143' TERM
 LOG_OFF=$(stat -c %s "$LOGFILE")
 
 # --- set-up ------------------------------------------------------------------
-QDB=postgres q "SET client_min_messages = warning; DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+PGOPTIONS='-c client_min_messages=warning' QDB=postgres q "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 QDB=postgres q "CREATE DATABASE $DB" || { echo "cannot create database $DB"; exit 1; }
 q "CREATE EXTENSION dblink" || exit 1
 q "CREATE TABLE lockt (id int PRIMARY KEY, v int NOT NULL); INSERT INTO lockt VALUES (1, 0)" || exit 1
@@ -237,18 +237,33 @@ sess_run L "ROLLBACK;" 5 >/dev/null 2>&1
 sleeping() {
 	sess_run M "SELECT count(*) FROM pg_stat_activity WHERE pid = $BPID AND state = 'active' AND wait_event = 'PgSleep';" 5 && [[ $SESS_OUT == 1 ]]
 }
-sess_send B "SELECT pg_sleep(30);"
-if wait_until 5 sleeping; then
+# The signal must arrive at all (57014 within 10 s, else pg_sleep runs 30 s);
+# the 1 s latency must hold in the best of 3 tries, so a burst of load on a
+# 2-core machine does not fail the check.
+best=
+for ((try = 1; try <= 3; try++)); do
+	sess_send B "SELECT pg_sleep(30);"
+	if ! wait_until 5 sleeping; then
+		notok "(c) backend never reached pg_sleep"
+		sess_wait B 35
+		break
+	fi
 	t0=$(now_ms)
 	sess_run M "SELECT pg_cancel_backend($BPID);" 5
 	sess_wait B 10
 	took=$(( $(now_ms) - t0 ))
-	check "(c) pg_cancel_backend: 57014 canceling statement due to user request (got: ${SESS_OUT%%$'\n'*})" \
-		grep -q 'ERROR:  57014: canceling statement due to user request' <<<"$SESS_OUT"
-	check "(c) cancel took $took ms (< 1000)" [ "$took" -lt 1000 ]
-else
-	notok "(c) backend never reached pg_sleep"
-	sess_wait B 35
+	if ! grep -q 'ERROR:  57014: canceling statement due to user request' <<<"$SESS_OUT"; then
+		notok "(c) pg_cancel_backend: expected 57014 canceling statement due to user request (got: ${SESS_OUT%%$'\n'*})"
+		best=
+		break
+	fi
+	[[ -z $best ]] || (( took < best )) && best=$took
+	(( best < 1000 )) && break
+	echo "# (c) try $try: cancel took $took ms"
+done
+if [[ -n $best ]]; then
+	ok "(c) pg_cancel_backend: 57014 canceling statement due to user request"
+	check "(c) cancel took $best ms (< 1000)" [ "$best" -lt 1000 ]
 fi
 
 # --- (d) statement_timeout ---------------------------------------------------
