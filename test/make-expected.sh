@@ -10,18 +10,14 @@
 # read every line of the oracle output (it must show what contrib does and
 # nothing machine-specific: paths, ports, PIDs, times), then copy it yourself.
 #
-# The throwaway cluster uses ports 54370-54379 (override with
-# DBLINK_ORACLE_PORTS=MIN-MAX) so it stays clear of test/run.sh's range.
+# The throwaway cluster takes a free port in the project's range 54300-54319
+# (test/lib.sh; another port is tried if one is taken meanwhile).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export DBLINK_REPO=$REPO
 # shellcheck source=lib.sh
 source "$REPO/test/lib.sh"
-
-ports=${DBLINK_ORACLE_PORTS:-54370-54379}
-PORT_MIN=${ports%-*}
-PORT_MAX=${ports#*-}
 
 tests=( "$@" )
 if (( ${#tests[@]} == 0 )); then
