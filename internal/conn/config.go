@@ -423,13 +423,15 @@ func applyHostaddrs(cfg *pgconn.Config, hosts, hostaddrs []string) error {
 	}
 	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
 	hostNo := 0
+	prevHost := ""
 	for i, a := range attempts {
 		if i > 0 {
 			prev := attempts[i-1]
-			if a.Host != prev.Host || (a.TLSConfig == nil) == (prev.TLSConfig == nil) {
+			if a.Host != prevHost || (a.TLSConfig == nil) == (prev.TLSConfig == nil) {
 				hostNo++
 			}
 		}
+		prevHost = a.Host
 		if hostNo >= len(hostaddrs) {
 			return fmt.Errorf("internal error: %d connection attempts for %d hosts", len(attempts), len(hostaddrs))
 		}
@@ -563,7 +565,8 @@ func setUserTimeout(ms int) func(string, string, syscall.RawConn) error {
 }
 
 // requirePeer returns an AfterNetConnect hook that checks, on Unix-domain
-// sockets only (as libpq), that the server process runs as user want.
+// sockets only (as libpq), that the server process runs as user want. On
+// failure it still returns c: pgconn closes whatever the hook returns.
 func requirePeer(want string) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(_ context.Context, _ *pgconn.Config, c net.Conn) (net.Conn, error) {
 		uc, ok := c.(*net.UnixConn)
@@ -572,14 +575,14 @@ func requirePeer(want string) func(context.Context, *pgconn.Config, net.Conn) (n
 		}
 		uid, err := peerUID(uc)
 		if err != nil {
-			return nil, connInfoErrorf("could not get peer credentials: %s", strerror(err))
+			return c, connInfoErrorf("could not get peer credentials: %s", strerror(err))
 		}
 		u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
 		if err != nil {
-			return nil, connInfoErrorf("could not look up local user ID %d: %s", uid, err)
+			return c, connInfoErrorf("could not look up local user ID %d: %s", uid, err)
 		}
 		if u.Username != want {
-			return nil, connInfoErrorf(`requirepeer specifies "%s", but actual peer user name is "%s"`, want, u.Username)
+			return c, connInfoErrorf(`requirepeer specifies "%s", but actual peer user name is "%s"`, want, u.Username)
 		}
 		return c, nil
 	}
