@@ -302,6 +302,8 @@ query_store_command(QueryStore *qs, int result_no, const char *tag)
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	qs->tupdesc = CreateTemplateTupleDesc(1);
 	TupleDescInitEntry(qs->tupdesc, (AttrNumber) 1, "status", TEXTOID, -1, 0);
+	/* a select-list call returns it as an anonymous record */
+	qs->tupdesc = BlessTupleDesc(qs->tupdesc);
 	MemoryContextSwitchTo(oldcxt);
 	qs->tuplestore = query_new_tuplestore(qs);
 	value = CStringGetTextDatum(tag);

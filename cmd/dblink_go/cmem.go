@@ -26,7 +26,8 @@ func (b *cBlock) reserve(n uintptr) uintptr {
 	return at
 }
 
-func (b *cBlock) alloc() { b.base = C.malloc(C.size_t(b.size)) }
+// alloc zeroes the block, so fields nobody sets are 0 / NULL.
+func (b *cBlock) alloc() { b.base = C.calloc(1, C.size_t(b.size)) }
 
 func (b *cBlock) at(off uintptr) unsafe.Pointer { return unsafe.Add(b.base, off) }
 

@@ -32,6 +32,8 @@ type Batch struct {
 type Sink interface {
 	Rows(b *Batch) bool
 	Command(resultNo int, tag string) bool
+	// ResultEnd follows the last Rows of each row result.
+	ResultEnd(resultNo int) bool
 }
 
 // Outcome is how a query string ended.
@@ -55,6 +57,11 @@ func (c *Conn) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 		return Outcome{}, err
 	}
 	defer c.release()
+	return c.query(ctx, sql, mode, sink)
+}
+
+// query is Query on a connection the caller holds.
+func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
 	if c.pg.IsClosed() {
 		return Outcome{}, lostConnection
 	}
@@ -104,10 +111,18 @@ func (c *Conn) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 		}
 		tag, err := rr.Close()
 		if err != nil {
+			// contrib returns the rows that arrived before a mid-result
+			// error (with fail_on_error = false): hand them over too.
+			if !stopped && b.NRows > 0 {
+				sink.Rows(b)
+			}
 			break
 		}
 		out.Tag = tag.String()
 		if !stopped && (b.NRows > 0 || !announced) && !sink.Rows(b) {
+			stopped = true
+		}
+		if !stopped && !sink.ResultEnd(resultNo) {
 			stopped = true
 		}
 	}

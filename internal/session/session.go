@@ -52,12 +52,11 @@ var (
 // Connect opens a connection and, once the backend takes the result,
 // registers it under name (or as the unnamed connection when name is nil,
 // closing the one it replaces). The checks that need no network (string,
-// password rule, duplicate name) fail at once, in contrib's order.
+// password rule) fail at once.
 func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.Op {
+	// As in contrib, a duplicate name is noticed only after connecting (in
+	// adopt): a bad string or an unreachable server is reported first.
 	cfg, err := conn.Prepare(connstr, set)
-	if err == nil && name != nil && s.reg.Get(*name) != nil {
-		err = errDuplicate
-	}
 	if err != nil {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
 	}

@@ -1,6 +1,8 @@
 -- Local SQL builders: dblink_get_pkey and dblink_build_sql_insert/update/delete.
 -- No remote connection is needed.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SET DateStyle = 'ISO, MDY';
 
 CREATE TABLE foo (f1 int, f2 text, f3 text[], PRIMARY KEY (f1, f2));

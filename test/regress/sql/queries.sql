@@ -153,8 +153,6 @@ SELECT dblink_exec('INSERT INTO public.dblink_q_tab VALUES (1, ''dup'')');
 SELECT dblink_exec('q', $q$DO $$ BEGIN RAISE EXCEPTION 'custom 100%% failure %', 'arg'
     USING ERRCODE = 'XY123', DETAIL = 'the detail %s', HINT = 'the hint'; END $$$q$);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM dblink('q', $q$DO $$ BEGIN RAISE EXCEPTION 'no detail' USING DETAIL = '', HINT = ''; END $$$q$) AS t(a text);
-\echo :LAST_ERROR_SQLSTATE
 -- nested remote CONTEXT lines come first
 CREATE FUNCTION dblink_q_fail(int) RETURNS int LANGUAGE plpgsql AS
 $$BEGIN IF $1 > 2 THEN RAISE EXCEPTION 'too big: %', $1 USING HINT = 'use less'; END IF; RETURN $1; END$$;
