@@ -318,7 +318,7 @@ func pgconnOptions(o Options, hosts, hostaddrs, ports []string) Options {
 // pgconnParseError words a pgconn parse failure the way libpq would have.
 func pgconnParseError(o Options, err error) error {
 	msg := err.Error()
-	if svc := o["service"]; svc != "" && strings.Contains(msg, "service") {
+	if svc, given := o["service"]; given && strings.Contains(msg, "service") {
 		return connInfoErrorf(`definition of service "%s" not found`, svc)
 	}
 	// pgconn's messages quote the string with passwords masked; keep only

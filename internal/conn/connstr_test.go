@@ -1,0 +1,161 @@
+package conn
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+// Expected values and messages are libpq 15's PQconninfoParse output for
+// the same strings.
+func TestParseConnInfo(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Options
+		wantErr string
+	}{
+		{in: "", want: Options{}},
+		{in: "host = a  port= 5 dbname =db", want: Options{"host": "a", "port": "5", "dbname": "db"}},
+		{in: `x='a\'b\\c' y=d\ e`, wantErr: `invalid connection option "x"`},
+		{in: `password='a\'b\\c' user=d\ e`, want: Options{"password": `a'b\c`, "user": "d e"}},
+		{in: `host='a'port=5`, want: Options{"host": "a", "port": "5"}},
+		{in: "host=", want: Options{"host": ""}},
+		{in: "host= port=5", want: Options{"host": "port=5"}},
+		{in: `host=a\`, want: Options{"host": "a"}},
+		{in: `host='a\`, wantErr: "unterminated quoted string in connection info string"},
+		{in: "host=x port='5", wantErr: "unterminated quoted string in connection info string"},
+		{in: `application_name='it''s'`, wantErr: `missing "=" after "'s'" in connection info string`}, // '' is no escape
+		{in: "host=a host=b", want: Options{"host": "b"}},
+		// PQconnectdb does not expand dbname; only PQconnectdbParams does.
+		{in: "dbname='host=a port=3' dbname=b", want: Options{"dbname": "b"}},
+		{in: "host=a dbname='port=9 user=z'", want: Options{"host": "a", "dbname": "port=9 user=z"}},
+		{in: "requiressl=1", want: Options{"sslmode": "require"}},
+		{in: "requiressl=0", want: Options{"sslmode": "prefer"}},
+		{in: "foo", wantErr: `missing "=" after "foo" in connection info string`},
+		{in: "foo bar=1", wantErr: `missing "=" after "foo" in connection info string`},
+		{in: "a=", wantErr: `invalid connection option "a"`},
+		{in: " =x", wantErr: `invalid connection option ""`},
+		{in: "Host=a", wantErr: `invalid connection option "Host"`},
+		{in: "require_auth=password", wantErr: `invalid connection option "require_auth"`},
+		{in: "sslcertmode=allow", wantErr: `invalid connection option "sslcertmode"`},
+
+		{in: "postgresql://", want: Options{}},
+		{in: "postgresql://u:p@h1,h2:5/db?application_name=a%20b", want: Options{"user": "u", "password": "p", "host": "h1,h2", "port": ",5", "dbname": "db", "application_name": "a b"}},
+		{in: "postgresql://[::1]:5432/db?application_name=a%20b", want: Options{"host": "::1", "port": "5432", "dbname": "db", "application_name": "a b"}},
+		{in: "postgresql://h:5,:6,[::1]:7/d", want: Options{"host": "h,,::1", "port": "5,6,7", "dbname": "d"}},
+		{in: "postgresql://h,/d", want: Options{"host": "h,", "port": ",", "dbname": "d"}},
+		{in: "postgresql://%2Ftmp%2Fh1/d", want: Options{"host": "/tmp/h1", "dbname": "d"}},
+		{in: "postgresql://host?user=a@b/db", want: Options{"user": "host?user=a", "host": "b", "dbname": "db"}},
+		{in: "postgresql://a:b:c@h", want: Options{"user": "a", "password": "b:c", "host": "h"}},
+		{in: "postgresql://h/db?port=5&host=x", want: Options{"host": "x", "port": "5", "dbname": "db"}},
+		{in: "postgresql://h?ssl=true", want: Options{"host": "h", "sslmode": "require"}},
+		{in: "postgresql://h?requiressl=1", want: Options{"host": "h", "sslmode": "require"}},
+		{in: "postgresql://h?x=1", wantErr: `invalid URI query parameter: "x"`},
+		{in: "postgresql://h?ssl=false", wantErr: `invalid URI query parameter: "ssl"`},
+		{in: "postgres://%zz", wantErr: `invalid percent-encoded token: "%zz"`},
+		{in: "postgresql://h?dbname=a%2", wantErr: `invalid percent-encoded token: "a%2"`},
+		{in: "postgresql://h?dbname=%00", wantErr: `forbidden value %00 in percent-encoded value: "%00"`},
+		{in: "postgresql://[::1", wantErr: `end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://[::1"`},
+		{in: "postgresql://[]", wantErr: `IPv6 host address may not be empty in URI: "postgresql://[]"`},
+		{in: "postgresql://[::1]x", wantErr: `unexpected character "x" at position 19 in URI (expected ":" or "/"): "postgresql://[::1]x"`},
+		{in: "postgresql://h?a=b=c", wantErr: `extra key/value separator "=" in URI query parameter: "a"`},
+		{in: "postgresql://h?x", wantErr: `missing key/value separator "=" in URI query parameter: "x"`},
+		{in: "postgresql://h?&a=b", wantErr: `missing key/value separator "=" in URI query parameter: ""`},
+
+		// Where libpq would quote (part of) a password, we do not.
+		{in: "postgresql://u:p%zz@h", wantErr: `invalid percent-encoded token: "********"`},
+		{in: "postgresql://h?password=p%zz", wantErr: `invalid percent-encoded token: "********"`},
+		{in: "postgresql://u:secret@[::1", wantErr: `end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u:********@[::1"`},
+		{in: "password=se cret", wantErr: `missing "=" after "********" in connection info string`},
+		{in: "password=se cret=x", wantErr: `invalid connection option "********"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseConnInfo(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("ParseConnInfo(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			if _, ok := err.(*ConnInfoError); !ok {
+				t.Errorf("ParseConnInfo(%q) error type %T, want *ConnInfoError", tt.in, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseConnInfo(%q): %v", tt.in, err)
+			continue
+		}
+		if !maps.Equal(got, tt.want) {
+			t.Errorf("ParseConnInfo(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHasPassword(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"host=a", false},
+		{"password=x", true},
+		{"password=''", false},
+		{"password=x password=''", false},
+		{"sslpassword=x", false},
+		{"postgresql://u:pw@h", true},
+		{"postgresql://u:@h", false},
+		{"postgresql://u@h", false},
+		{"postgresql://h?password=pw", true},
+		{"postgresql://h?password=", false},
+		{"postgresql://u:pw@h?password=", false},
+	}
+	for _, tt := range tests {
+		o, err := ParseConnInfo(tt.in)
+		if err != nil {
+			t.Fatalf("ParseConnInfo(%q): %v", tt.in, err)
+		}
+		if got := o.HasPassword(); got != tt.want {
+			t.Errorf("%q: HasPassword() = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOptionsString(t *testing.T) {
+	o := Options{"password": `a'b\c`, "host": "h", "application_name": ""}
+	want := `password='a\'b\\c' host='h' application_name=''`
+	if got := o.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestKeywords(t *testing.T) {
+	// libpq 15's PQconndefaults(), in order.
+	want := "service user password passfile channel_binding connect_timeout dbname host hostaddr port " +
+		"client_encoding options application_name fallback_application_name keepalives keepalives_idle " +
+		"keepalives_interval keepalives_count tcp_user_timeout sslmode sslcompression sslcert sslkey " +
+		"sslpassword sslrootcert sslcrl sslcrldir sslsni requirepeer ssl_min_protocol_version " +
+		"ssl_max_protocol_version gssencmode krbsrvname gsslib replication target_session_attrs"
+	var names, mapping, debug []string
+	for _, k := range Keywords {
+		names = append(names, k.Name)
+		if k.UserMapping {
+			mapping = append(mapping, k.Name)
+		}
+		if k.Debug {
+			debug = append(debug, k.Name)
+		}
+	}
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("Keywords =\n%s\nwant\n%s", got, want)
+	}
+	if got := strings.Join(mapping, ", "); got != "user, password, sslpassword" {
+		t.Errorf("user mapping keywords = %s", got)
+	}
+	if got := strings.Join(debug, ", "); got != "replication" {
+		t.Errorf("debug keywords = %s", got)
+	}
+	if k, ok := LookupKeyword("sslpassword"); !ok || !k.Secret {
+		t.Errorf("LookupKeyword(sslpassword) = %+v, %v", k, ok)
+	}
+	if _, ok := LookupKeyword("Host"); ok {
+		t.Error("LookupKeyword is case-insensitive")
+	}
+}
