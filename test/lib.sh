@@ -37,6 +37,8 @@ DBLINK_REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # Per-cluster state, keyed by cluster name.
 declare -gA CL_PORT=() CL_SOCK=() CL_DATA=() CL_LOG=() CL_STAGE=()
 declare -ga CL_RUNNING=()
+# Background children to end on cleanup (see run_child).
+declare -ga LIB_CHILDREN=()
 
 lib_say() { printf '%s\n' "$*" >&2; }
 lib_die() { printf 'ERROR: %s\n' "$*" >&2; return 1; }
@@ -59,7 +61,11 @@ tmp_init() {
 }
 
 lib_cleanup() {
-	local rc=$? name
+	local rc=$? name pid
+	for pid in "${LIB_CHILDREN[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	LIB_CHILDREN=()
 	for name in "${CL_RUNNING[@]}"; do
 		cluster_stop "$name" || true
 	done
@@ -71,6 +77,22 @@ lib_cleanup() {
 			rm -rf -- "$DBLINK_TMP"
 		fi
 	fi
+	return $rc
+}
+
+# run_child CMD...: run CMD in the background and wait for it, so that an
+# INT/TERM reaches our trap at once (bash runs traps only between foreground
+# commands) and the trap can end CMD.  Returns CMD's exit status.
+run_child() {
+	local pid rc
+	"$@" &
+	pid=$!
+	LIB_CHILDREN+=( "$pid" )
+	wait "$pid"
+	rc=$?
+	local keep=() p
+	for p in "${LIB_CHILDREN[@]}"; do [[ $p == "$pid" ]] || keep+=( "$p" ); done
+	LIB_CHILDREN=( "${keep[@]}" )
 	return $rc
 }
 

@@ -45,13 +45,17 @@ pass() { PASSED=$((PASSED + 1)); printf 'ok      %s%s\n' "$1" "${2:+ ($2)}"; }
 fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=( "$1" ); printf 'FAILED  %s%s\n' "$1" "${2:+ ($2)}"; }
 skip() { SKIPPED=$((SKIPPED + 1)); printf 'skip    %s%s\n' "$1" "${2:+ ($2)}"; }
 
-# step NAME CMD...: run CMD in this shell (so cluster state sticks), count it.
+# step NAME CMD...: run CMD, count it.  The steps that set up cluster state
+# run in this shell; the others as a child, so an interrupt ends them at once.
 step() {
 	local name=$1 t rc
 	shift
 	printf '\n=== %s\n' "$name"
 	t=$(now_ms)
-	"$@"
+	case $1 in
+	stage_install|cluster_start|check_postmaster) "$@" ;;
+	*) run_child "$@" ;;
+	esac
 	rc=$?
 	t=$(( $(now_ms) - t ))
 	if (( rc == 0 )); then pass "$name" "$((t / 1000)).$(printf '%03d' $((t % 1000)))s"; else fail "$name" "exit $rc"; fi
@@ -140,10 +144,11 @@ run_regress() {
 	# No --use-existing: like `make installcheck`, pg_regress drops and
 	# re-creates contrib_regression on the running cluster, with its locale
 	# and datestyle settings (--use-existing would skip creating it).
-	"$PG_REGRESS" --bindir="$PGBIN" --host="$PGHOST" --port="$PGPORT" \
+	run_child "$PG_REGRESS" --bindir="$PGBIN" --host="$PGHOST" --port="$PGPORT" \
 		--inputdir="$in" --outputdir="$out" --dlpath="$STAGE$PG_SYS_LIB/lib" \
-		--dbname=contrib_regression "${tests[@]}" 2>&1 | tee "$out/pg_regress.log"
-	local rc=${PIPESTATUS[0]} seen=0
+		--dbname=contrib_regression "${tests[@]}" >"$out/pg_regress.log" 2>&1
+	local rc=$? seen=0
+	cat "$out/pg_regress.log"
 	while IFS= read -r line; do
 		if [[ $line =~ ^(test[[:space:]]+)?[[:space:]]*([^[:space:]]+)[[:space:]]+\.\.\.[[:space:]]+(ok|FAILED|failed) ]]; then
 			name=${BASH_REMATCH[2]} status=${BASH_REMATCH[3]}
