@@ -75,10 +75,7 @@ func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := newDialer(o)
-	if err != nil {
-		return nil, err
-	}
+	d := newDialer(o)
 
 	pgOpts := pgconnOptions(o, hosts, hostaddrs, ports)
 	cfg, err := pgconn.ParseConfigWithOptions(pgOpts.String(), pgconn.ParseConfigOptions{ConnStringAllowedKeys: pgconnKeys})
@@ -454,7 +451,7 @@ type dialer struct {
 }
 
 // newDialer reads connect_timeout, keepalives* and tcp_user_timeout.
-func newDialer(o Options) (*dialer, error) {
+func newDialer(o Options) *dialer {
 	d := &dialer{keepAlive: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
 	if v, ok := o["connect_timeout"]; ok && v != "" {
 		n, err := parseIntParam(v, "connect_timeout")
@@ -468,7 +465,7 @@ func newDialer(o Options) (*dialer, error) {
 		}
 	}
 	d.tcpErr = d.readTCPOptions(o)
-	return d, nil
+	return d
 }
 
 // readTCPOptions applies the keepalive options in libpq's order; as in

@@ -237,6 +237,17 @@ func TestConnectErrorMessageLive(t *testing.T) {
 		tests = append(tests, struct{ conninfo, want string }{
 			base + " user=dblink_no_such_role", id + `FATAL:  role "dblink_no_such_role" does not exist`,
 		})
+		// One line per host tried, as libpq.
+		p := freePort(t)
+		tests = append(tests, struct{ conninfo, want string }{
+			fmt.Sprintf("host=%s,%s port=%d,%s user=%s dbname=nope", host, host, p, port, role),
+			identityOf(host, strconv.Itoa(p)) + "Connection refused" + tcpHint + "\n" + id + `FATAL:  database "nope" does not exist`,
+		})
+		if got, err := connectMessage(t, base+" sslmode=require", Settings{}); err != nil {
+			if want := id + "server does not support SSL, but SSL was required"; got != want {
+				t.Errorf("sslmode=require: got %q, want %q", got, want)
+			}
+		}
 	}
 	for _, tt := range tests {
 		got, err := connectMessage(t, tt.conninfo, Settings{ClientEncoding: "UTF8"})
