@@ -11,6 +11,8 @@ OBJS = \
 	csrc/report.o \
 	csrc/connection.o \
 	csrc/query.o \
+	csrc/cursor.o \
+	csrc/async.o \
 	csrc/foreign.o \
 	csrc/builders.o
 
@@ -20,7 +22,7 @@ DATA_built = dblink--1.2.sql
 EXTRA_CLEAN = dblink_go.so dblink_go.h
 
 # The install script is assembled from one fragment per area of the API.
-SQL_PARTS = 00-header 10-connections 20-queries 50-builders 60-fdw
+SQL_PARTS = 00-header 10-connections 20-queries 30-cursors 40-async 50-builders 60-fdw
 
 PG_CPPFLAGS = -I$(srcdir)/csrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-clobbered -Werror

@@ -9,6 +9,7 @@
 #define DBLINK_H
 
 #include "dblink_go_abi.h"
+#include "fmgr.h"
 
 /* gocore.c: the Go core, loaded on first use; each call returns promptly */
 extern DgOp gocore_connect(const char *name, const char *connstr);
@@ -19,10 +20,21 @@ extern bool gocore_disconnect(const char *name);
 extern bool gocore_has_connection(const char *name);
 extern char *gocore_connection_names(int *count);
 extern int	gocore_notify_fd(void);
+extern void gocore_op_discard(DgOp op);
+extern DgOp gocore_cursor_open(const char *name, const char *cursor, const char *sql);
+extern DgOp gocore_cursor_fetch(const char *name, const char *cursor, int count);
+extern DgOp gocore_cursor_close(const char *name, const char *cursor);
+extern int	gocore_send_query(const char *name, const char *sql, char **notice);
+extern bool gocore_is_busy(const char *name);
+extern DgOp gocore_get_result(const char *name);
+extern DgOp gocore_cancel_query(const char *name);
+extern char *gocore_error_message(const char *name);
+extern DgOp gocore_get_notify(const char *name);
 
 /* wait.c: the one interruptible wait of the shim */
 extern int	dblink_wait_item(DgOp op, DgItem *item);
 extern void dblink_item_free(DgItem *item);
+extern void dblink_op_abandon(DgOp op);
 
 /* report.c: Go error records as ereports */
 extern void dblink_raise(DgError *err) pg_attribute_noreturn();
@@ -33,5 +45,12 @@ extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);
 extern char *dblink_finish_op(DgOp op);
+
+/* query.c: storing rows for the set-returning entry points */
+typedef struct QueryStore QueryStore;
+extern QueryStore *dblink_store_begin(FunctionCallInfo fcinfo);
+extern void dblink_store_item(QueryStore *qs, const DgItem *item);
+extern void dblink_store_clear(QueryStore *qs);
+extern void dblink_store_end(QueryStore *qs);
 
 #endif							/* DBLINK_H */

@@ -60,13 +60,14 @@ typedef enum DgItemKind
 	DG_COMMAND = 2,				/* item->text: tag of a command result
 								 * (result_no in item->result_no) */
 	DG_DONE = 3,				/* finished; item->text: its text result */
-	DG_ERROR = 4				/* finished with item->error */
+	DG_ERROR = 4,				/* finished with item->error */
+	DG_RESULT_END = 5			/* end of the row result item->result_no */
 } DgItemKind;
 
 typedef struct DgItem
 {
 	int32_t		kind;			/* a DgItemKind */
-	int32_t		result_no;		/* for DG_COMMAND */
+	int32_t		result_no;		/* for DG_COMMAND and DG_RESULT_END */
 	int32_t		had_rows;		/* DG_DONE of dg_query(DG_MODE_EXEC): the last
 								 * result returned rows */
 	DgBatch    *batch;			/* malloc()ed; C frees */

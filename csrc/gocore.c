@@ -48,6 +48,17 @@ typedef struct GoCore
 	int			(*has_connection) (const char *name);
 	char	   *(*connection_names) (int *count);
 	void		(*shutdown) (void);
+	void		(*op_discard) (DgOp op);
+	DgOp		(*cursor_open) (const char *name, const char *cursor, const char *sql);
+	DgOp		(*cursor_fetch) (const char *name, const char *cursor, int count);
+	DgOp		(*cursor_close) (const char *name, const char *cursor);
+	int			(*send_query) (const char *name, const char *sql, char **notice,
+							   DgError **err);
+	int			(*is_busy) (const char *name);
+	DgOp		(*get_result) (const char *name);
+	DgOp		(*cancel_query) (const char *name);
+	char	   *(*error_message) (const char *name);
+	DgOp		(*get_notify) (const char *name);
 } GoCore;
 
 static GoCore gocore;			/* valid once gocore_loaded */
@@ -142,6 +153,16 @@ gocore_load(void)
 	gocore.has_connection = gocore_symbol(lib, path, "dg_has_connection");
 	gocore.connection_names = gocore_symbol(lib, path, "dg_connection_names");
 	gocore.shutdown = gocore_symbol(lib, path, "dg_shutdown");
+	gocore.op_discard = gocore_symbol(lib, path, "dg_op_discard");
+	gocore.cursor_open = gocore_symbol(lib, path, "dg_cursor_open");
+	gocore.cursor_fetch = gocore_symbol(lib, path, "dg_cursor_fetch");
+	gocore.cursor_close = gocore_symbol(lib, path, "dg_cursor_close");
+	gocore.send_query = gocore_symbol(lib, path, "dg_send_query");
+	gocore.is_busy = gocore_symbol(lib, path, "dg_is_busy");
+	gocore.get_result = gocore_symbol(lib, path, "dg_get_result");
+	gocore.cancel_query = gocore_symbol(lib, path, "dg_cancel_query");
+	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
+	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
 
 	old = gocore_block_signals();
 	rc = gocore.init(gocore_eventfd, environ, &initerr);
@@ -276,4 +297,154 @@ gocore_connection_names(int *count)
 	memcpy(result, block, len);
 	free(block);
 	return result;
+}
+
+/*
+ * End interest in an operation after a local error, without cancelling it:
+ * it runs to its end and its output is thrown away.
+ */
+void
+gocore_op_discard(DgOp op)
+{
+	sigset_t	old = gocore_block_signals();
+
+	gocore.op_discard(op);
+	gocore_restore_signals(old);
+}
+
+/* Cursors: name NULL is the unnamed connection. */
+DgOp
+gocore_cursor_open(const char *name, const char *cursor, const char *sql)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.cursor_open(name, cursor, sql);
+	gocore_restore_signals(old);
+	return op;
+}
+
+DgOp
+gocore_cursor_fetch(const char *name, const char *cursor, int count)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.cursor_fetch(name, cursor, count);
+	gocore_restore_signals(old);
+	return op;
+}
+
+DgOp
+gocore_cursor_close(const char *name, const char *cursor)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.cursor_close(name, cursor);
+	gocore_restore_signals(old);
+	return op;
+}
+
+/*
+ * Send a query on a named connection: 1, or 0 with *notice (palloc'd) when
+ * it could not be sent.  A missing connection raises its error.
+ */
+int
+gocore_send_query(const char *name, const char *sql, char **notice)
+{
+	sigset_t	old;
+	char	   *cnotice = NULL;
+	DgError    *err = NULL;
+	int			rc;
+
+	gocore_load();
+	old = gocore_block_signals();
+	rc = gocore.send_query(name, sql, &cnotice, &err);
+	gocore_restore_signals(old);
+	if (err != NULL)
+		dblink_raise(err);
+	*notice = NULL;
+	if (cnotice != NULL)
+	{
+		*notice = pstrdup(cnotice);
+		free(cnotice);
+	}
+	return rc;
+}
+
+bool
+gocore_is_busy(const char *name)
+{
+	sigset_t	old;
+	int			busy;
+
+	gocore_load();
+	old = gocore_block_signals();
+	busy = gocore.is_busy(name);
+	gocore_restore_signals(old);
+	return busy != 0;
+}
+
+/* A reader of the next async result, or 0 when no query is pending. */
+DgOp
+gocore_get_result(const char *name)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.get_result(name);
+	gocore_restore_signals(old);
+	return op;
+}
+
+DgOp
+gocore_cancel_query(const char *name)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.cancel_query(name);
+	gocore_restore_signals(old);
+	return op;
+}
+
+/* libpq's last error text of a named connection, palloc'd */
+char *
+gocore_error_message(const char *name)
+{
+	sigset_t	old;
+	char	   *ctext;
+	char	   *text;
+
+	gocore_load();
+	old = gocore_block_signals();
+	ctext = gocore.error_message(name);
+	gocore_restore_signals(old);
+	text = pstrdup(ctext ? ctext : "");
+	free(ctext);
+	return text;
+}
+
+DgOp
+gocore_get_notify(const char *name)
+{
+	sigset_t	old;
+	DgOp		op;
+
+	gocore_load();
+	old = gocore_block_signals();
+	op = gocore.get_notify(name);
+	gocore_restore_signals(old);
+	return op;
 }

@@ -38,7 +38,7 @@ typedef struct QueryTarget
 } QueryTarget;
 
 /* A result being stored: the tuplestore and what converting needs. */
-typedef struct QueryStore
+struct QueryStore
 {
 	FunctionCallInfo fcinfo;
 	int			result_no;		/* result of the query string being stored */
@@ -52,7 +52,7 @@ typedef struct QueryStore
 	bool	   *nulls;
 	MemoryContext rowcxt;		/* reset per row */
 	int			guc_nestlevel;	/* > 0 while remote GUCs are applied */
-} QueryStore;
+};								/* typedef QueryStore: dblink.h */
 
 /*
  * Resolve a first argument that is a connection name, a foreign server or
@@ -436,4 +436,56 @@ dblink_current_query(PG_FUNCTION_ARGS)
 {
 	/* current_query() ignores its arguments */
 	return current_query(fcinfo);
+}
+
+/*
+ * Storing for the other set-returning entry points (dblink_fetch,
+ * dblink_get_result, dblink_get_notify), with the same conversion as
+ * dblink(): begin (checks the set context), feed items, end.
+ */
+QueryStore *
+dblink_store_begin(FunctionCallInfo fcinfo)
+{
+	QueryStore *qs;
+
+	(void) query_prepare_set(fcinfo);
+	qs = palloc0(sizeof(QueryStore));
+	qs->fcinfo = fcinfo;
+	qs->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dblink row",
+									   ALLOCSET_DEFAULT_SIZES);
+	return qs;
+}
+
+/* Store a DG_ROWS or DG_COMMAND item (a command replaces stored rows). */
+void
+dblink_store_item(QueryStore *qs, const DgItem *item)
+{
+	if (item->kind == DG_ROWS)
+		query_store_batch(qs, item->batch);
+	else if (item->kind == DG_COMMAND)
+		query_store_command(qs, item->result_no, item->text);
+}
+
+/* Drop what is stored: the call returns no rows. */
+void
+dblink_store_clear(QueryStore *qs)
+{
+	query_store_reset(qs, 0);
+}
+
+/* Restore the local GUCs and hand what is stored to the executor. */
+void
+dblink_store_end(QueryStore *qs)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
+
+	if (qs->guc_nestlevel > 0)
+		AtEOXact_GUC(true, qs->guc_nestlevel);
+	qs->guc_nestlevel = 0;
+	MemoryContextDelete(qs->rowcxt);
+	if (qs->tuplestore)
+	{
+		rsinfo->setResult = qs->tuplestore;
+		rsinfo->setDesc = qs->tupdesc;
+	}
 }

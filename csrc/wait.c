@@ -83,3 +83,19 @@ dblink_item_free(DgItem *item)
 	item->text = NULL;
 	item->error = NULL;
 }
+
+/*
+ * Let go of an operation while an ERROR unwinds its caller (call it from
+ * PG_CATCH): an interrupt (cancel, statement_timeout) cancels the
+ * operation, remote statement included; any other error (a conversion
+ * error, a column-count mismatch) leaves the remote statement to finish and
+ * throws its output away, as contrib consumes a result it failed to store.
+ */
+void
+dblink_op_abandon(DgOp op)
+{
+	if (geterrcode() == ERRCODE_QUERY_CANCELED)
+		gocore_op_release(op);
+	else
+		gocore_op_discard(op);
+}

@@ -15,8 +15,8 @@ import "C"
 import (
 	"fmt"
 	"os"
-	"strings"
 	"runtime/cgo"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -85,9 +85,11 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg})}
 		kind = C.DG_ERROR
 	})
-	it := cgo.Handle(h).Value().(*op.Op).Next()
+	it := cgo.Handle(h).Value().(polled).Next()
 	item.kind = C.int32_t(it.Kind)
 	switch it.Kind {
+	case op.ResultEnd:
+		item.result_no = C.int32_t(it.ResultNo)
 	case op.Rows:
 		item.batch = (*C.DgBatch)(it.Payload.(unsafe.Pointer))
 	case op.Command:
@@ -111,7 +113,28 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 func dg_op_release(h C.DgOp) {
 	defer recoverTo(func(string) {})
 	ch := cgo.Handle(h)
-	ch.Value().(*op.Op).Release()
+	ch.Value().(polled).Release()
+	ch.Delete()
+}
+
+// polled is what a DgOp handle stands for: an *op.Op, or a
+// *session.ResultReader of dg_get_result.
+type polled interface {
+	Next() op.Item
+	Release()
+	Discard()
+}
+
+// dg_op_discard ends the shim's interest in an operation after a local
+// error without cancelling it: the remote statement runs to its end and its
+// output is thrown away (for a dg_get_result reader: the rest of the result
+// is skipped).
+//
+//export dg_op_discard
+func dg_op_discard(h C.DgOp) {
+	defer recoverTo(func(string) {})
+	ch := cgo.Handle(h)
+	ch.Value().(polled).Discard()
 	ch.Delete()
 }
 

@@ -26,6 +26,9 @@ const (
 	Command Kind = 2 // Item.Text holds the tag of a command result
 	Done    Kind = 3 // the Op finished; Item.Text is its text result
 	Failed  Kind = 4 // the Op finished with Item.Err
+	// ResultEnd marks the end of one row result (Item.ResultNo), so that
+	// dblink_get_result knows where a result stops.
+	ResultEnd Kind = 5
 )
 
 // Item is one thing an Op produced.
@@ -53,10 +56,12 @@ type Op struct {
 	items   chan Item     // intermediate items, in order
 	done    chan struct{} // closed once final is set
 	final   Item
-	taken   bool       // the backend consumed final
+	taken   bool // the backend consumed final
 	adopt   func(Item) Item
 	abandon func(Item) // disposes of an untaken item's payload
-	mu      sync.Mutex // guards taken against Release racing the goroutine
+	mu      sync.Mutex // guards taken and discarding against the goroutine
+	// discarding: Discard was called; items are disposed of, not queued
+	discarding bool
 }
 
 // queueDepth is how many intermediate items may wait for the backend: two
@@ -88,6 +93,10 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 		abandon: h.Abandon,
 	}
 	emit := func(it Item) bool {
+		if o.isDiscarding() {
+			o.dispose(it)
+			return true
+		}
 		select {
 		case o.items <- it:
 			notify()
@@ -105,7 +114,7 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 			close(o.done)
 			notify()
 			o.mu.Lock()
-			abandoned := o.ctx.Err() != nil && !o.taken
+			abandoned := (o.ctx.Err() != nil || o.discarding) && !o.taken
 			o.mu.Unlock()
 			if abandoned {
 				o.drain()
@@ -158,6 +167,37 @@ func (o *Op) Release() {
 	default:
 		// The goroutine drains when it finishes (see Start).
 	}
+}
+
+// Discard ends the backend's interest in the Op without cancelling it: the
+// work runs to its end (a remote query completes) and whatever it produced
+// or still produces is disposed of.
+func (o *Op) Discard() {
+	o.mu.Lock()
+	o.discarding = true
+	o.mu.Unlock()
+	select {
+	case <-o.done:
+		o.drain()
+	default:
+		// Make room for an emit blocked on a full queue; later emits dispose
+		// of their items and the goroutine drains the rest when it finishes.
+		for {
+			select {
+			case it := <-o.items:
+				o.dispose(it)
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+func (o *Op) isDiscarding() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.discarding
 }
 
 // Finished returns an Op that has already ended with item, for work that

@@ -37,11 +37,18 @@ type Session struct {
 
 	mu  sync.Mutex
 	ops map[*op.Op]struct{} // started and not yet finished, for Shutdown
+	// links: per open connection, the state libpq would keep in its PGconn
+	// (pending async query, error text) and, for named connections, the
+	// cursor bookkeeping; see async.go and cursor.go
+	links map[*conn.Conn]*link
+	// unnamedCursors: the unnamed slot's cursor bookkeeping, which survives
+	// replacing the unnamed connection (as in contrib)
+	unnamedCursors cursorState
 }
 
 // New returns an empty session; notify wakes the backend's wait.
 func New(notify func(), enc Encoder) *Session {
-	return &Session{notify: notify, enc: enc, reg: registry.New[conn.Conn](), ops: make(map[*op.Op]struct{})}
+	return &Session{notify: notify, enc: enc, reg: registry.New[conn.Conn](), ops: make(map[*op.Op]struct{}), links: make(map[*conn.Conn]*link)}
 }
 
 var (
@@ -68,6 +75,7 @@ func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.O
 		it.Payload = nil
 		if name == nil {
 			if old := s.reg.SetUnnamed(c); old != nil {
+				s.forget(old)
 				old.CloseSoon()
 			}
 		} else if s.reg.Add(*name, c) != nil {
@@ -97,6 +105,7 @@ func (s *Session) Disconnect(name *string) bool {
 	if c == nil {
 		return false
 	}
+	s.forget(c)
 	c.CloseSoon()
 	return true
 }
@@ -126,9 +135,20 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 	if c == nil && t.ConnStr == "" {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
 	}
+	if c != nil {
+		if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
+			return busy
+		}
+	}
+	return s.runQuery(c, t.ConnStr, sql, mode, set)
+}
+
+// runQuery starts sql on c, or on a transient connection to connstr when
+// c is nil.
+func (s *Session) runQuery(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings) *op.Op {
 	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
 		if c == nil {
-			tc, err := conn.Connect(ctx, t.ConnStr, set)
+			tc, err := conn.Connect(ctx, connstr, set)
 			if err != nil {
 				return op.Item{Kind: op.Failed, Err: err}
 			}
@@ -137,6 +157,7 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 		}
 		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
 		if err != nil {
+			s.noteError(c, err, sql)
 			return op.Item{Kind: op.Failed, Err: err}
 		}
 		return op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
@@ -156,6 +177,10 @@ func (k sink) Rows(b *conn.Batch) bool {
 
 func (k sink) Command(resultNo int, tag string) bool {
 	return k.emit(op.Item{Kind: op.Command, ResultNo: resultNo, Text: tag})
+}
+
+func (k sink) ResultEnd(resultNo int) bool {
+	return k.emit(op.Item{Kind: op.ResultEnd, ResultNo: resultNo})
 }
 
 // start runs work as an operation tracked for Shutdown.

@@ -1,0 +1,211 @@
+/*-------------------------------------------------------------------------
+ *
+ * async.c
+ *	  SQL entry points for asynchronous queries and notifications:
+ *	  dblink_send_query, dblink_is_busy, dblink_get_result,
+ *	  dblink_cancel_query, dblink_error_message and dblink_get_notify.
+ *
+ * Async queries work on named connections only.  A sent query runs in the
+ * Go core as the connection's pending operation; its results stream with
+ * backpressure, and each dblink_get_result call takes one of them (then
+ * one empty set ends the query).  An interrupt while waiting for a result
+ * cancels the query, remote side included.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dblink.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(dblink_send_query);
+PG_FUNCTION_INFO_V1(dblink_is_busy);
+PG_FUNCTION_INFO_V1(dblink_get_result);
+PG_FUNCTION_INFO_V1(dblink_cancel_query);
+PG_FUNCTION_INFO_V1(dblink_error_message);
+PG_FUNCTION_INFO_V1(dblink_get_notify);
+
+/*
+ * The registry key of a named connection that must be open (contrib's
+ * dblink_get_named_conn: no fallback to a connection string).
+ */
+static char *
+async_named_key(const char *conname)
+{
+	char	   *key = dblink_connection_key(conname, false);
+
+	if (!gocore_has_connection(key))
+		dblink_conn_not_available(conname);
+	return key;
+}
+
+/*
+ * dblink_send_query(conname, sql): 1 once sent, or 0 with a NOTICE when
+ * the connection cannot take it (another query is in progress).
+ */
+Datum
+dblink_send_query(PG_FUNCTION_ARGS)
+{
+	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *notice;
+	int			rc;
+
+	rc = gocore_send_query(async_named_key(conname), sql, &notice);
+	if (rc != 1)
+		ereport(NOTICE,
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg_internal("%s", notice)));
+	PG_RETURN_INT32(rc);
+}
+
+/* dblink_is_busy(conname): 1 while the sent query has no result ready */
+Datum
+dblink_is_busy(PG_FUNCTION_ARGS)
+{
+	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_INT32(gocore_is_busy(async_named_key(conname)) ? 1 : 0);
+}
+
+/*
+ * dblink_get_result(conname [, fail_on_error]): the next result of the
+ * sent query; an empty set once none is left.
+ */
+Datum
+dblink_get_result(PG_FUNCTION_ARGS)
+{
+	QueryStore *qs = dblink_store_begin(fcinfo);
+	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		fail = PG_NARGS() == 2 ? PG_GETARG_BOOL(1) : true;
+	DgItem		item = {0};
+	DgOp		op;
+
+	op = gocore_get_result(async_named_key(conname));
+	if (op != 0)
+	{
+		PG_TRY();
+		{
+			bool		finished = false;
+
+			while (!finished)
+			{
+				int			kind = dblink_wait_item(op, &item);
+
+				switch (kind)
+				{
+					case DG_ROWS:
+						dblink_store_item(qs, &item);
+						break;
+					case DG_COMMAND:
+						dblink_store_item(qs, &item);
+						finished = true;
+						break;
+					case DG_RESULT_END:
+					case DG_DONE:
+						finished = true;
+						break;
+					case DG_ERROR:
+						{
+							DgError    *err = item.error;
+
+							item.error = NULL;
+							dblink_report(fail ? ERROR : NOTICE, err, conname,
+										  "while executing query");
+							dblink_store_clear(qs);
+							finished = true;
+						}
+						break;
+				}
+				dblink_item_free(&item);
+			}
+		}
+		PG_CATCH();
+		{
+			dblink_item_free(&item);
+			dblink_op_abandon(op);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		gocore_op_release(op);
+	}
+
+	dblink_store_end(qs);
+	return (Datum) 0;
+}
+
+/*
+ * dblink_cancel_query(conname): ask the remote server to cancel what the
+ * connection runs; "OK", or why the request failed.
+ */
+Datum
+dblink_cancel_query(PG_FUNCTION_ARGS)
+{
+	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	DgOp		op = gocore_cancel_query(async_named_key(conname));
+
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_finish_op(op)));
+}
+
+/* dblink_error_message(conname): libpq's last error text, or "OK" */
+Datum
+dblink_error_message(PG_FUNCTION_ARGS)
+{
+	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(gocore_error_message(async_named_key(conname))));
+}
+
+/*
+ * dblink_get_notify([conname]): the notifications received on a
+ * connection and not yet returned, each once, in arrival order.  Without a
+ * name and without an unnamed connection: an empty set.
+ */
+Datum
+dblink_get_notify(PG_FUNCTION_ARGS)
+{
+	QueryStore *qs = dblink_store_begin(fcinfo);
+	char	   *key = NULL;
+	DgItem		item = {0};
+	DgOp		op;
+
+	if (PG_NARGS() == 1)
+		key = async_named_key(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	else if (!gocore_has_connection(NULL))
+	{
+		dblink_store_end(qs);
+		return (Datum) 0;
+	}
+
+	op = gocore_get_notify(key);
+	PG_TRY();
+	{
+		int			kind;
+
+		while ((kind = dblink_wait_item(op, &item)) != DG_DONE)
+		{
+			if (kind == DG_ERROR)
+			{
+				DgError    *err = item.error;
+
+				item.error = NULL;
+				dblink_raise(err);
+			}
+			dblink_store_item(qs, &item);
+			dblink_item_free(&item);
+		}
+	}
+	PG_CATCH();
+	{
+		dblink_item_free(&item);
+		dblink_op_abandon(op);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	dblink_item_free(&item);
+	gocore_op_release(op);
+
+	dblink_store_end(qs);
+	return (Datum) 0;
+}

@@ -1,0 +1,215 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Held is a connection an operation holds: a sequence of statements (BEGIN
+// then DECLARE, CLOSE then COMMIT) runs on it with nothing in between, and
+// TxStatus is read between them as contrib reads PQtransactionStatus.
+type Held struct{ c *Conn }
+
+// Hold waits (interruptibly) until no other operation uses the connection
+// and runs fn holding it.
+func (c *Conn) Hold(ctx context.Context, fn func(h Held) error) error {
+	if err := c.acquire(ctx); err != nil {
+		return err
+	}
+	defer c.release()
+	return fn(Held{c})
+}
+
+// TryHold runs fn holding the connection only if no operation uses it right
+// now, and reports whether fn ran.
+func (c *Conn) TryHold(fn func(h Held)) bool {
+	select {
+	case c.sem <- struct{}{}:
+	default:
+		return false
+	}
+	defer c.release()
+	fn(Held{c})
+	return true
+}
+
+// TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
+// idle, 'T' in a transaction block, 'E' in a failed one.
+func (h Held) TxStatus() byte { return h.c.pg.TxStatus() }
+
+// Query is Conn.Query on the held connection.
+func (h Held) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
+	return h.c.query(ctx, sql, mode, sink)
+}
+
+// Exec runs sql and returns how its last result ended (ModeExec).
+func (h Held) Exec(ctx context.Context, sql string) (Outcome, error) {
+	return h.c.query(ctx, sql, ModeExec, nil)
+}
+
+// ConsumeInput reads what the server sent while the connection was idle
+// (notifications) by running an empty query, as PQconsumeInput would.
+func (h Held) ConsumeInput(ctx context.Context) {
+	if h.c.pg.IsClosed() {
+		return
+	}
+	_ = h.c.pg.Exec(ctx, "").Close()
+}
+
+// TakeNotifications returns the notifications received so far, in arrival
+// order, each once.
+func (c *Conn) TakeNotifications() []Notification {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.notifications
+	c.notifications = nil
+	return n
+}
+
+// ErrorText is err as libpq's PQerrorMessage words it after running query:
+// for a server error the severity, the message, a LINE/caret display of the
+// error position, then DETAIL, HINT, QUERY and CONTEXT lines; every line
+// ends with a newline.
+func ErrorText(err error, query string) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		e := AsError(err)
+		if e.SQLState == "57014" && !e.Remote {
+			return "ERROR:  " + e.Message + "\n"
+		}
+		return strings.TrimRight(e.Message, "\n") + "\n"
+	}
+	var b strings.Builder
+	if pgErr.Severity != "" {
+		b.WriteString(pgErr.Severity + ":  ")
+	}
+	b.WriteString(pgErr.Message)
+	posQuery, pos := "", 0
+	if pgErr.Position > 0 {
+		posQuery, pos = query, int(pgErr.Position)
+	} else if pgErr.InternalPosition > 0 {
+		if pgErr.InternalQuery != "" {
+			posQuery, pos = pgErr.InternalQuery, int(pgErr.InternalPosition)
+		} else {
+			b.WriteString(" at character " + strconv.Itoa(int(pgErr.InternalPosition)))
+		}
+	}
+	b.WriteByte('\n')
+	if posQuery != "" {
+		writeErrorPosition(&b, posQuery, pos)
+	}
+	for _, f := range []struct{ label, text string }{
+		{"DETAIL", pgErr.Detail}, {"HINT", pgErr.Hint}, {"QUERY", pgErr.InternalQuery}, {"CONTEXT", pgErr.Where},
+	} {
+		if f.text != "" {
+			b.WriteString(f.label + ":  " + f.text + "\n")
+		}
+	}
+	return b.String()
+}
+
+// libpq's limits for the LINE display: screen columns, and how far the cut
+// stays from the error position.
+const (
+	positionDisplaySize = 60
+	positionMinRightCut = 10
+)
+
+// writeErrorPosition is libpq's reportErrorPosition: the line of query
+// holding character loc (1-based), cut to fit the screen, and a caret under
+// the position.
+func writeErrorPosition(b *strings.Builder, query string, loc int) {
+	loc--
+	if loc < 0 {
+		return
+	}
+	w := []byte(query)
+	var qidx, scridx []int
+	qoffset, scroffset, locLine, ibeg, iend := 0, 0, 1, 0, -1
+	cno := 0
+	for ; qoffset < len(w); cno++ {
+		ch := w[qoffset]
+		qidx = append(qidx, qoffset)
+		scridx = append(scridx, scroffset)
+		if ch == '\t' {
+			w[qoffset] = ' '
+		} else if ch == '\r' || ch == '\n' {
+			if cno < loc {
+				if ch == '\r' || cno == 0 || w[qidx[cno-1]] != '\r' {
+					locLine++
+				}
+				ibeg = cno + 1
+			} else {
+				iend = cno
+				break
+			}
+		}
+		r, size := utf8.DecodeRune(w[qoffset:])
+		scroffset += displayWidth(r)
+		qoffset += size
+	}
+	if iend < 0 {
+		iend = cno
+		qidx = append(qidx, qoffset)
+		scridx = append(scridx, scroffset)
+	}
+	if loc > cno {
+		return
+	}
+	begTrunc, endTrunc := false, false
+	if scridx[iend]-scridx[ibeg] > positionDisplaySize {
+		if scridx[ibeg]+positionDisplaySize >= scridx[loc]+positionMinRightCut {
+			for scridx[iend]-scridx[ibeg] > positionDisplaySize {
+				iend--
+			}
+			endTrunc = true
+		} else {
+			for scridx[loc]+positionMinRightCut < scridx[iend] {
+				iend--
+				endTrunc = true
+			}
+			for scridx[iend]-scridx[ibeg] > positionDisplaySize {
+				ibeg++
+				begTrunc = true
+			}
+		}
+	}
+	prefix := "LINE " + strconv.Itoa(locLine) + ": "
+	if begTrunc {
+		prefix += "..."
+	}
+	b.WriteString(prefix)
+	b.Write(w[qidx[ibeg]:qidx[iend]])
+	if endTrunc {
+		b.WriteString("...")
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Repeat(" ", len(prefix)+scridx[loc]-scridx[ibeg]))
+	b.WriteString("^\n")
+}
+
+// displayWidth approximates libpq's pg_encoding_dsplen for UTF-8: two
+// columns for East Asian wide characters, one otherwise.
+func displayWidth(r rune) int {
+	switch {
+	case r >= 0x1100 && (r <= 0x115f || r == 0x2329 || r == 0x232a ||
+		(r >= 0x2e80 && r <= 0xa4cf && r != 0x303f) ||
+		(r >= 0xac00 && r <= 0xd7a3) ||
+		(r >= 0xf900 && r <= 0xfaff) ||
+		(r >= 0xfe30 && r <= 0xfe6f) ||
+		(r >= 0xff00 && r <= 0xff5f) ||
+		(r >= 0xffe0 && r <= 0xffe6) ||
+		(r >= 0x20000 && r <= 0x2ffff)):
+		return 2
+	}
+	return 1
+}
+
+// Add appends one row of text values (nil = SQL NULL) to a batch built
+// outside a query, such as notifications.
+func (b *Batch) Add(values [][]byte) { b.add(values) }

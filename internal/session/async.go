@@ -1,0 +1,370 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+)
+
+// link is what libpq keeps in a PGconn beyond the socket, for one open
+// connection: the query sent with dblink_send_query and not yet read to its
+// end, and the text PQerrorMessage would return. Guarded by Session.mu
+// (pending and the asyncQuery are only touched on the backend's thread).
+type link struct {
+	pending *asyncQuery
+	errText string      // libpq's error message buffer, newlines included
+	cursors cursorState // a named connection's cursor bookkeeping
+}
+
+// asyncQuery is a query sent with dblink_send_query. Its results stream
+// from the remote as its op produces them: the op's queue is bounded
+// (op.queueDepth batches of about a megabyte), so the remote is read only
+// as fast as dblink_get_result takes rows and a big result is never held
+// whole in memory.
+type asyncQuery struct {
+	op *op.Op
+	// peeked: an item taken from op by IsBusy, handed out next
+	peeked *op.Item
+	// skipping: drop the rest of the current result (a local error
+	// interrupted its conversion; contrib consumed that result)
+	skipping bool
+	// failed: the query's error was handed out as its last result; one
+	// more dblink_get_result returns the empty set that ends the query
+	failed bool
+}
+
+var errInProgress = "another command is already in progress"
+
+// link returns c's link, creating it. Caller holds s.mu.
+func (s *Session) linkLocked(c *conn.Conn) *link {
+	l := s.links[c]
+	if l == nil {
+		l = &link{}
+		s.links[c] = l
+	}
+	return l
+}
+
+// forget drops what the session kept for a connection being closed; a
+// query still pending on it is cancelled.
+func (s *Session) forget(c *conn.Conn) {
+	s.mu.Lock()
+	l := s.links[c]
+	delete(s.links, c)
+	s.mu.Unlock()
+	if l != nil && l.pending != nil {
+		l.pending.op.Release()
+	}
+}
+
+// sendStart is PQsendQuery's start on a registered connection: with an
+// async query pending the send fails (the returned op carries contrib's
+// error: for dblink() rowsCall the pending results are discarded, as
+// contrib's cleanup does), otherwise libpq's error text is reset and nil
+// is returned.
+func (s *Session) sendStart(c *conn.Conn, rowsCall bool) *op.Op {
+	s.mu.Lock()
+	l := s.linkLocked(c)
+	if l.pending == nil {
+		l.errText = ""
+		s.mu.Unlock()
+		return nil
+	}
+	l.errText += errInProgress + "\n"
+	text := strings.TrimRight(l.errText, "\n")
+	pending := l.pending
+	if rowsCall {
+		l.pending = nil
+	}
+	s.mu.Unlock()
+	var err *conn.Error
+	if rowsCall {
+		pending.discard(s)
+		err = &conn.Error{SQLState: "XX000", Message: "could not send query: " + text}
+	} else {
+		err = &conn.Error{SQLState: "08006", Message: text, Remote: true}
+	}
+	return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
+}
+
+// noteError appends an error to libpq's error text of a registered
+// connection, worded by libpq for the query that failed.
+func (s *Session) noteError(c *conn.Conn, err error, query string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.links[c]; l != nil {
+		l.errText += conn.ErrorText(err, query)
+	}
+}
+
+// named returns a registered named connection, or nil.
+func (s *Session) named(name string) *conn.Conn { return s.reg.Get(name) }
+
+// SendQuery is dblink_send_query: it starts sql on the named connection
+// and returns "" once sent, or contrib's NOTICE text when it could not be
+// sent. The query then runs on its own; its results wait for GetResult.
+func (s *Session) SendQuery(name, sql string) (notice string, err error) {
+	c := s.named(name)
+	if c == nil {
+		return "", errNotAvailable
+	}
+	s.mu.Lock()
+	l := s.linkLocked(c)
+	switch {
+	case l.pending != nil:
+		l.errText += errInProgress + "\n"
+	case c.IsClosed():
+		l.errText = "no connection to the server\n"
+	default:
+		l.errText = ""
+	}
+	if l.errText != "" {
+		notice = "could not send query: " + strings.TrimRight(l.errText, "\n")
+		s.mu.Unlock()
+		return notice, nil
+	}
+	s.mu.Unlock()
+
+	o := s.runQuery(c, "", sql, conn.ModeRows, conn.Settings{})
+	s.mu.Lock()
+	l.pending = &asyncQuery{op: o}
+	s.mu.Unlock()
+	return "", nil
+}
+
+// pendingOf returns the async query pending on the named connection.
+func (s *Session) pendingOf(name string) (*conn.Conn, *asyncQuery) {
+	c := s.named(name)
+	if c == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.links[c]; l != nil {
+		return c, l.pending
+	}
+	return c, nil
+}
+
+// endPending marks the connection idle again.
+func (s *Session) endPending(c *conn.Conn, a *asyncQuery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.links[c]; l != nil && l.pending == a {
+		l.pending = nil
+	}
+}
+
+// IsBusy is dblink_is_busy: true while a query is pending and has nothing
+// ready to take. A result counts as ready as soon as its first rows are, so
+// a loop waiting on IsBusy cannot deadlock against a result bigger than
+// the stream's buffer.
+func (s *Session) IsBusy(name string) bool {
+	_, a := s.pendingOf(name)
+	if a == nil || a.failed {
+		return false
+	}
+	if a.peeked != nil {
+		return false
+	}
+	it := a.next(s)
+	if it.Kind == op.Pending {
+		return true
+	}
+	a.peeked = &it
+	return false
+}
+
+// next is the query's next item without blocking, past a result being
+// skipped.
+func (a *asyncQuery) next(s *Session) op.Item {
+	if a.peeked != nil {
+		it := *a.peeked
+		a.peeked = nil
+		return it
+	}
+	for {
+		it := a.op.Next()
+		if !a.skipping {
+			return it
+		}
+		switch it.Kind {
+		case op.Pending:
+			return it
+		case op.Rows:
+			s.abandon(it)
+		case op.ResultEnd:
+			a.skipping = false
+		default:
+			a.skipping = false
+			return it
+		}
+	}
+}
+
+// discard drops the query: it runs to its end remotely and its results are
+// thrown away (contrib's dblink() reads and discards them).
+func (a *asyncQuery) discard(s *Session) {
+	if a.peeked != nil {
+		s.abandon(*a.peeked)
+		a.peeked = nil
+	}
+	a.op.Discard()
+}
+
+// GetResult is dblink_get_result: a reader of the next result of the query
+// pending on the named connection, or nil when none is pending. The reader
+// yields the result's items up to its end (op.ResultEnd, op.Command), the
+// query's error (op.Failed), or op.Done when no result is left, which makes
+// the connection idle.
+func (s *Session) GetResult(name string) *ResultReader {
+	c, a := s.pendingOf(name)
+	if a == nil {
+		return nil
+	}
+	return &ResultReader{s: s, c: c, a: a}
+}
+
+// ResultReader reads one result of a pending async query (see GetResult).
+type ResultReader struct {
+	s        *Session
+	c        *conn.Conn
+	a        *asyncQuery
+	boundary bool // the result (or the end) was handed out in full
+}
+
+var errResultTaken = errors.New("dblink result already read")
+
+// Next returns the result's next item without blocking.
+func (r *ResultReader) Next() op.Item {
+	if r.boundary {
+		return op.Item{Kind: op.Failed, Err: errResultTaken}
+	}
+	if r.a.failed {
+		r.boundary = true
+		r.s.endPending(r.c, r.a)
+		return op.Item{Kind: op.Done}
+	}
+	it := r.a.next(r.s)
+	switch it.Kind {
+	case op.ResultEnd, op.Command:
+		r.boundary = true
+	case op.Done:
+		r.boundary = true
+		r.s.endPending(r.c, r.a)
+	case op.Failed:
+		r.boundary = true
+		r.a.failed = true
+	}
+	return it
+}
+
+// Release ends the read. Interrupted in the middle of a result (cancel,
+// statement_timeout), it cancels the query, remote side included, and the
+// connection becomes idle once the remote has stopped.
+func (r *ResultReader) Release() {
+	if r.boundary {
+		return
+	}
+	r.boundary = true
+	r.s.endPending(r.c, r.a)
+	if r.a.peeked != nil {
+		r.s.abandon(*r.a.peeked)
+		r.a.peeked = nil
+	}
+	r.a.op.Release()
+}
+
+// Discard ends a read that a local error stopped in the middle of a
+// result: the rest of that result is skipped, the query goes on.
+func (r *ResultReader) Discard() {
+	if r.boundary {
+		return
+	}
+	r.boundary = true
+	r.a.skipping = true
+}
+
+// cancelTimeout bounds dblink_cancel_query's cancel request.
+const cancelTimeout = 5 * time.Second
+
+// CancelQuery is dblink_cancel_query: a cancel request for whatever the
+// named connection runs, bounded by cancelTimeout. Its text result is "OK"
+// or libpq-like words for the failure.
+func (s *Session) CancelQuery(name string) *op.Op {
+	c := s.named(name)
+	if c == nil {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+	}
+	if c.IsClosed() {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Done, Text: "PQcancel() -- no cancel object supplied"})
+	}
+	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+		ctx, cancel := context.WithTimeout(ctx, cancelTimeout)
+		defer cancel()
+		if err := c.CancelRequest(ctx); err != nil {
+			return op.Item{Kind: op.Done, Text: "PQcancel() -- " + err.Error() + "\n"}
+		}
+		return op.Item{Kind: op.Done, Text: "OK"}
+	})
+}
+
+// ErrorMessage is dblink_error_message: libpq's last error text on the
+// named connection without its trailing newline, or "OK" when empty.
+func (s *Session) ErrorMessage(name string) (string, error) {
+	c := s.named(name)
+	if c == nil {
+		return "", errNotAvailable
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text := ""
+	if l := s.links[c]; l != nil {
+		text = strings.TrimRight(l.errText, "\n")
+	}
+	if text == "" {
+		return "OK", nil
+	}
+	return text, nil
+}
+
+// GetNotify is dblink_get_notify: first the input waiting on the socket is
+// read (by an empty query, when no operation is using the connection),
+// then every notification received and not yet returned comes out, in
+// arrival order, as one batch of rows (notify_name, be_pid, extra).
+func (s *Session) GetNotify(name *string) *op.Op {
+	var c *conn.Conn
+	if name == nil {
+		c = s.reg.Unnamed()
+	} else {
+		c = s.named(*name)
+	}
+	if c == nil {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+	}
+	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
+		c.TryHold(func(h conn.Held) { h.ConsumeInput(ctx) })
+		ns := c.TakeNotifications()
+		if len(ns) == 0 {
+			return op.Item{Kind: op.Done}
+		}
+		if !emit(op.Item{Kind: op.Rows, Payload: s.enc.Encode(notifyBatch(ns))}) {
+			return op.Item{Kind: op.Failed, Err: ctx.Err()}
+		}
+		return op.Item{Kind: op.Done}
+	})
+}
+
+// notifyBatch lays notifications out as rows of (text, int4, text).
+func notifyBatch(ns []conn.Notification) *conn.Batch {
+	b := &conn.Batch{ResultNo: 1, NCols: 3}
+	for _, n := range ns {
+		b.Add([][]byte{append([]byte{}, n.Channel...), strconv.AppendUint([]byte{}, uint64(n.PID), 10), append([]byte{}, n.Payload...)})
+	}
+	return b
+}

@@ -1,0 +1,159 @@
+package session
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+)
+
+// cursorState is contrib's cursor bookkeeping of one connection slot: when
+// dblink_open finds the remote idle it sends BEGIN and counts the cursors
+// opened in that transaction; closing the last one sends COMMIT. A
+// transaction the user began is left alone. Guarded by Session.mu.
+type cursorState struct {
+	began bool // dblink began the remote transaction
+	count int  // cursors opened in it and not yet closed
+}
+
+// errNoCommandResult: DECLARE or CLOSE (with odd cursor names) ended in a
+// row result; contrib reports it as a remote error without a message.
+var errNoCommandResult = &conn.Error{SQLState: "08006", Remote: true}
+
+// cursorSlot returns the connection of a slot (unnamed when name is nil)
+// and its bookkeeping; the connection is nil when the slot is empty.
+func (s *Session) cursorSlot(name *string) (*conn.Conn, *cursorState) {
+	var c *conn.Conn
+	if name == nil {
+		c = s.reg.Unnamed()
+	} else {
+		c = s.reg.Get(*name)
+	}
+	if c == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == nil {
+		return c, &s.unnamedCursors
+	}
+	return c, &s.linkLocked(c).cursors
+}
+
+// internalError is contrib's dblink_res_internalerror: "<what>: " followed
+// by libpq's error text, SQLSTATE XX000, no dblink CONTEXT.
+func (s *Session) internalError(c *conn.Conn, what string, err error, query string) error {
+	s.noteError(c, err, query)
+	return &conn.Error{SQLState: "XX000", Message: what + ": " + strings.TrimRight(conn.ErrorText(err, query), "\n")}
+}
+
+// command runs a statement that must end in a command result.
+func (s *Session) command(ctx context.Context, c *conn.Conn, h conn.Held, sql string) error {
+	out, err := h.Exec(ctx, sql)
+	if err == nil && out.HadRows {
+		err = errNoCommandResult
+	}
+	if err != nil {
+		s.noteError(c, err, sql)
+	}
+	return err
+}
+
+func failed(err error) op.Item { return op.Item{Kind: op.Failed, Err: err} }
+
+// OpenCursor is dblink_open: "DECLARE <cur> CURSOR FOR <sql>" on a slot,
+// after BEGIN when the remote is idle, as one operation holding the
+// connection. Its text result is "OK".
+func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
+	c, st := s.cursorSlot(name)
+	if c == nil {
+		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+	}
+	s.mu.Lock()
+	if s.linkLocked(c).pending != nil && st.began {
+		// contrib counts the cursor before its DECLARE fails
+		st.count++
+	}
+	s.mu.Unlock()
+	if busy := s.sendStart(c, false); busy != nil {
+		return busy
+	}
+	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+		err := c.Hold(ctx, func(h conn.Held) error {
+			if h.TxStatus() == 'I' && !c.IsClosed() {
+				if _, err := h.Exec(ctx, "BEGIN"); err != nil {
+					return s.internalError(c, "begin error", err, "BEGIN")
+				}
+				s.mu.Lock()
+				st.began, st.count = true, 0
+				s.mu.Unlock()
+			}
+			s.mu.Lock()
+			if st.began {
+				st.count++
+			}
+			s.mu.Unlock()
+			return s.command(ctx, c, h, "DECLARE "+cur+" CURSOR FOR "+sql)
+		})
+		if err != nil {
+			return failed(err)
+		}
+		return op.Item{Kind: op.Done, Text: "OK"}
+	})
+}
+
+// CloseCursor is dblink_close: "CLOSE <cur>", then COMMIT when it was the
+// last cursor of a transaction dblink began, as one operation holding the
+// connection. Its text result is "OK".
+func (s *Session) CloseCursor(name *string, cur string) *op.Op {
+	c, st := s.cursorSlot(name)
+	if c == nil {
+		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+	}
+	if busy := s.sendStart(c, false); busy != nil {
+		return busy
+	}
+	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+		err := c.Hold(ctx, func(h conn.Held) error {
+			if err := s.command(ctx, c, h, "CLOSE "+cur); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			commit := false
+			if st.began {
+				st.count--
+				if st.count == 0 {
+					st.began = false
+					commit = true
+				}
+			}
+			s.mu.Unlock()
+			if commit {
+				if _, err := h.Exec(ctx, "COMMIT"); err != nil {
+					return s.internalError(c, "commit error", err, "COMMIT")
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return failed(err)
+		}
+		return op.Item{Kind: op.Done, Text: "OK"}
+	})
+}
+
+// FetchCursor is dblink_fetch: the rows of "FETCH <count> FROM <cur>",
+// streamed as a query in conn.ModeRows (Done.HadRows false: the last
+// result was a command, contrib's "cursor does not exist").
+func (s *Session) FetchCursor(name *string, cur string, count int) *op.Op {
+	c, _ := s.cursorSlot(name)
+	if c == nil {
+		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+	}
+	if busy := s.sendStart(c, false); busy != nil {
+		return busy
+	}
+	return s.runQuery(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{})
+}
