@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,9 +52,24 @@ func Prepare(connstr string, s Settings) (*pgconn.Config, error) {
 	}
 	cfg, err := BuildConfig(opts, s)
 	if err != nil {
-		return nil, connectFailed(err.Error())
+		return nil, connectFailed(opts.scrub(err.Error()))
 	}
 	return cfg, nil
+}
+
+// passwordSetting matches "password=..." inside a quoted value.
+var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s"]+)`)
+
+// scrub hides passwords in a message: libpq quotes bad values verbatim, and
+// in "port= password=x" the password becomes the port's value. Very short
+// passwords are left alone: hiding them would garble the rest.
+func (o Options) scrub(msg string) string {
+	for _, k := range []string{"password", "sslpassword"} {
+		if pw := o[k]; len(pw) >= 3 {
+			msg = strings.ReplaceAll(msg, pw, redacted)
+		}
+	}
+	return passwordSetting.ReplaceAllString(msg, "${1}"+redacted)
 }
 
 // Open connects with a config from Prepare. A cancelled ctx ends the attempt.

@@ -128,11 +128,16 @@ func parseKeywordValue(s string) (Options, error) {
 	return o, nil
 }
 
-// hideAfterSecret redacts a keyword that directly follows a password value:
-// "password=se cret" makes libpq quote "cret".
+// hideAfterSecret redacts a word libpq would quote that may hold a password:
+// one that directly follows a password value ("password=se cret" makes libpq
+// quote "cret"), and the userinfo password of a URI-shaped word in a
+// keyword/value string ("host=x postgresql://u:pw@h" makes it quote the URI).
 func hideAfterSecret(name string, afterSecret bool) string {
 	if afterSecret {
 		return redacted
+	}
+	if uriPrefixLen(name) > 0 {
+		return (&uriParser{uri: name}).redactedURI()
 	}
 	return name
 }

@@ -159,3 +159,33 @@ func TestKeywords(t *testing.T) {
 		t.Error("LookupKeyword is case-insensitive")
 	}
 }
+
+func TestURIShapedWordIsRedacted(t *testing.T) {
+	for _, s := range []string{
+		"host=x postgresql://u:s3cret@127.0.0.1/db",
+		"sslmode=disable postgres://:s3cret@/db?host=/x",
+		"dbname=a postgres://:s3cret@/db?host=1",
+	} {
+		_, err := ParseConnInfo(s)
+		if err == nil {
+			t.Fatalf("ParseConnInfo(%q) succeeded", s)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseConnInfo(%q) error echoes the password: %v", s, err)
+		}
+	}
+}
+
+func TestPrepareScrubsPasswordFromValueErrors(t *testing.T) {
+	_, err := Prepare("port= password=s3cret dbname=x", Settings{})
+	if err == nil {
+		t.Fatal("Prepare accepted a non-numeric port")
+	}
+	e := AsError(err)
+	if strings.Contains(e.Message+e.Detail+e.Hint, "s3cret") {
+		t.Fatalf("the error echoes the password: %q / %q", e.Message, e.Detail)
+	}
+	if !strings.Contains(e.Detail, `for connection option "port"`) {
+		t.Fatalf("unexpected detail %q", e.Detail)
+	}
+}
