@@ -79,6 +79,14 @@ finish() {
 }
 
 tmp_init || { echo "cannot create a temp dir" >&2; exit 1; }
+
+# The system installation must come out of a run exactly as it went in.
+system_fingerprint() {
+	( cd / && ls -l --time-style=+%s "${PG_SYS_LIB#/}"/lib/dblink*.so "${PG_SYS_SHARE#/}"/extension/dblink* 2>/dev/null |
+		awk '{ print $NF, $5, $6 }'
+	  cd / && sha256sum "${PG_SYS_LIB#/}"/lib/dblink*.so 2>/dev/null )
+}
+SYSTEM_BEFORE=$(system_fingerprint)
 echo "test state in $DBLINK_TMP; stage: $KIND; long: $LONG"
 
 # --- build -------------------------------------------------------------------
@@ -213,4 +221,11 @@ check_postmaster() {
 	fi
 }
 step "cluster stop, log clean" check_postmaster
+system_untouched() {
+	[[ $(system_fingerprint) == "$SYSTEM_BEFORE" ]] && return 0
+	echo "the system PostgreSQL installation changed during the run:"
+	diff <(echo "$SYSTEM_BEFORE") <(system_fingerprint)
+	return 1
+}
+step "system installation untouched" system_untouched
 finish
