@@ -65,7 +65,7 @@ apt_install() {
 		candidate_known "$s" || die "apt cannot find $s (even after apt-get update)"
 	done
 	say "apt-get install $*"
-	$SUDO apt-get install -y -qq --no-install-recommends "$@"
+	$SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades "$@"
 }
 
 # --- Debian packages ---------------------------------------------------------

@@ -149,6 +149,10 @@ BPID=$SESS_OUT
 [[ $BPID =~ ^[0-9]+$ ]] || { notok "backend pid (got: $BPID)"; exit 1; }
 PMPID=$(awk '$1 == "PPid:" { print $2 }' "/proc/$BPID/status")
 echo "# backend $BPID, postmaster $PMPID, stage $KIND"
+if [[ $KIND == ours ]]; then
+	check "the Go library is mapped in the backend ($(grep -o '[^/]*dblink_go[^/ ]*\.so' "/proc/$BPID/maps" | sort -u | head -1))" \
+		grep -q 'dblink_go[^/ ]*\.so' "/proc/$BPID/maps"
+fi
 sess_run M "SELECT 1;"
 
 # --- (a) signal masks of every thread ----------------------------------------
