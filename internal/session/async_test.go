@@ -1,0 +1,229 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+)
+
+// newTestSession returns a session with a named connection "a" (never
+// connected: the tests below do not touch the network) whose pending async
+// query is the scripted op work.
+func newTestSession(t *testing.T, work op.Work) (*Session, *op.Op) {
+	t.Helper()
+	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
+	c := &conn.Conn{}
+	if err := s.reg.Add("a", c); err != nil {
+		t.Fatal(err)
+	}
+	o := s.start(nil, work)
+	s.links[c] = &link{pending: &asyncQuery{op: o}}
+	return s, o
+}
+
+// script emits items in order, then ends with final.
+func script(final op.Item, items ...op.Item) op.Work {
+	return func(ctx context.Context, emit op.Emit) op.Item {
+		for _, it := range items {
+			if !emit(it) {
+				return op.Item{Kind: op.Failed, Err: ctx.Err()}
+			}
+		}
+		return final
+	}
+}
+
+// next waits for the reader's next item.
+func next(t *testing.T, r *ResultReader) op.Item {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		it := r.Next()
+		if it.Kind != op.Pending {
+			return it
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no item within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// read takes one result and returns the kinds of its items.
+func read(t *testing.T, s *Session) []op.Kind {
+	t.Helper()
+	r := s.GetResult("a")
+	if r == nil {
+		return nil
+	}
+	defer r.Release()
+	var kinds []op.Kind
+	for {
+		it := next(t, r)
+		kinds = append(kinds, it.Kind)
+		if it.Kind != op.Rows {
+			return kinds
+		}
+	}
+}
+
+func equalKinds(a, b []op.Kind) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func rows(n int) op.Item    { return op.Item{Kind: op.Rows, Payload: n} }
+func end(n int) op.Item     { return op.Item{Kind: op.ResultEnd, ResultNo: n} }
+func command(n int) op.Item { return op.Item{Kind: op.Command, ResultNo: n, Text: "SET"} }
+
+// One call, one result; then one Done that makes the connection idle.
+func TestGetResultOnePerCall(t *testing.T) {
+	s, _ := newTestSession(t, script(op.Item{Kind: op.Done},
+		rows(1), rows(2), end(1), command(2), rows(3), end(3)))
+	for i, want := range [][]op.Kind{
+		{op.Rows, op.Rows, op.ResultEnd},
+		{op.Command},
+		{op.Rows, op.ResultEnd},
+		{op.Done},
+		nil, // idle: nothing pending
+	} {
+		if got := read(t, s); !equalKinds(got, want) {
+			t.Fatalf("call %d: got %v, want %v", i+1, got, want)
+		}
+	}
+	if s.IsBusy("a") {
+		t.Error("busy after the end")
+	}
+}
+
+// The query's error is a result of its own, then one Done.
+func TestGetResultError(t *testing.T) {
+	s, _ := newTestSession(t, script(op.Item{Kind: op.Failed, Err: errors.New("boom")}, rows(1), end(1)))
+	for i, want := range [][]op.Kind{
+		{op.Rows, op.ResultEnd},
+		{op.Failed},
+		{op.Done},
+		nil,
+	} {
+		if got := read(t, s); !equalKinds(got, want) {
+			t.Fatalf("call %d: got %v, want %v", i+1, got, want)
+		}
+		if i == 1 && s.IsBusy("a") {
+			t.Error("busy after the error")
+		}
+	}
+}
+
+// A local error in the middle of a result skips the rest of that result.
+func TestGetResultDiscardSkipsResult(t *testing.T) {
+	s, _ := newTestSession(t, script(op.Item{Kind: op.Done},
+		rows(1), rows(2), rows(3), end(1), rows(4), end(2)))
+	r := s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows || it.Payload != 1 {
+		t.Fatalf("first item %+v", it)
+	}
+	r.Discard()
+	r = s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows || it.Payload != 4 {
+		t.Fatalf("after the skipped result: %+v", it)
+	}
+	if it := next(t, r); it.Kind != op.ResultEnd {
+		t.Fatalf("got %+v", it)
+	}
+	r.Release()
+	if got := read(t, s); !equalKinds(got, []op.Kind{op.Done}) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// An interrupt in the middle of a result cancels the query; the
+// connection is idle.
+func TestGetResultReleaseCancels(t *testing.T) {
+	cancelled := make(chan struct{})
+	s, o := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+		emit(rows(1))
+		<-ctx.Done()
+		close(cancelled)
+		return op.Item{Kind: op.Failed, Err: ctx.Err()}
+	})
+	r := s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows {
+		t.Fatalf("got %+v", it)
+	}
+	r.Release()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query was not cancelled")
+	}
+	o.Wait(context.Background())
+	if s.GetResult("a") != nil {
+		t.Error("still pending after the cancel")
+	}
+}
+
+// IsBusy is true until something is ready, and what it peeked at is handed
+// out next.
+func TestIsBusy(t *testing.T) {
+	release := make(chan struct{})
+	s, _ := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+		<-release
+		emit(rows(7))
+		emit(end(1))
+		return op.Item{Kind: op.Done}
+	})
+	if !s.IsBusy("a") {
+		t.Fatal("not busy while nothing is ready")
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for s.IsBusy("a") {
+		if time.Now().After(deadline) {
+			t.Fatal("still busy 5 s after a result was ready")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if s.IsBusy("a") {
+		t.Fatal("busy again after a peek")
+	}
+	r := s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows || it.Payload != 7 {
+		t.Fatalf("peeked item lost: %+v", it)
+	}
+	r.Release()
+}
+
+func TestNotifyBatch(t *testing.T) {
+	b := notifyBatch([]conn.Notification{{Channel: "c", PID: 42, Payload: ""}, {Channel: "d", PID: 7, Payload: "x"}})
+	if b.NCols != 3 || b.NRows != 2 {
+		t.Fatalf("shape %d x %d", b.NRows, b.NCols)
+	}
+	val := func(i int) string {
+		off := b.Offsets[i]
+		if off < 0 {
+			return "<NULL>"
+		}
+		end := off
+		for b.Data[end] != 0 {
+			end++
+		}
+		return string(b.Data[off:end])
+	}
+	want := []string{"c", "42", "", "d", "7", "x"}
+	for i, w := range want {
+		if got := val(i); got != w {
+			t.Errorf("value %d: got %q, want %q", i, got, w)
+		}
+	}
+}
