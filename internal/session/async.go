@@ -62,34 +62,52 @@ func (s *Session) forget(c *conn.Conn) {
 	}
 }
 
-// sendStart is PQsendQuery's start on a registered connection: with an
-// async query pending the send fails (the returned op carries contrib's
-// error: for dblink() rowsCall the pending results are discarded, as
-// contrib's cleanup does), otherwise libpq's error text is reset and nil
-// is returned.
+// sendStart is PQsendQuery's start on a registered connection. It fails
+// when an async query is pending (for dblink() rowsCall the pending results
+// are then discarded, as contrib's cleanup does) or when the connection is
+// known to be lost; the returned op carries contrib's error. Otherwise
+// libpq's error text is reset and nil is returned.
 func (s *Session) sendStart(c *conn.Conn, rowsCall bool) *op.Op {
 	s.mu.Lock()
 	l := s.linkLocked(c)
-	if l.pending == nil {
+	var pending *asyncQuery
+	switch {
+	case l.pending != nil:
+		l.errText += errInProgress + "\n"
+		pending = l.pending
+		if rowsCall {
+			l.pending = nil
+		}
+	case c.IsClosed():
+		l.errText = "no connection to the server\n"
+	default:
 		l.errText = ""
 		s.mu.Unlock()
 		return nil
 	}
-	l.errText += errInProgress + "\n"
 	text := strings.TrimRight(l.errText, "\n")
-	pending := l.pending
-	if rowsCall {
-		l.pending = nil
-	}
 	s.mu.Unlock()
 	var err *conn.Error
 	if rowsCall {
-		pending.discard(s)
+		if pending != nil {
+			pending.discard(s)
+		}
 		err = &conn.Error{SQLState: "XX000", Message: "could not send query: " + text}
 	} else {
 		err = &conn.Error{SQLState: "08006", Message: text, Remote: true}
 	}
 	return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
+}
+
+// consumeInput is PQconsumeInput's only visible effect here: on a lost
+// connection it adds "connection not open" to libpq's error text.
+func (s *Session) consumeInput(c *conn.Conn) {
+	if !c.IsClosed() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkLocked(c).errText += "connection not open\n"
 }
 
 // noteError appends an error to libpq's error text of a registered
@@ -165,7 +183,10 @@ func (s *Session) endPending(c *conn.Conn, a *asyncQuery) {
 // a loop waiting on IsBusy cannot deadlock against a result bigger than
 // the stream's buffer.
 func (s *Session) IsBusy(name string) bool {
-	_, a := s.pendingOf(name)
+	c, a := s.pendingOf(name)
+	if c != nil && a == nil {
+		s.consumeInput(c)
+	}
 	if a == nil || a.failed {
 		return false
 	}
@@ -347,6 +368,7 @@ func (s *Session) GetNotify(name *string) *op.Op {
 	if c == nil {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
 	}
+	s.consumeInput(c)
 	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
 		c.TryHold(func(h conn.Held) { h.ConsumeInput(ctx) })
 		ns := c.TakeNotifications()

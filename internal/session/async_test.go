@@ -102,9 +102,6 @@ func TestGetResultOnePerCall(t *testing.T) {
 			t.Fatalf("call %d: got %v, want %v", i+1, got, want)
 		}
 	}
-	if s.IsBusy("a") {
-		t.Error("busy after the end")
-	}
 }
 
 // The query's error is a result of its own, then one Done.

@@ -192,5 +192,56 @@ SELECT dblink_is_busy('a');
 \echo :LAST_ERROR_SQLSTATE
 SELECT dblink_disconnect();
 
+-- libpq's error text after synchronous calls
+SELECT dblink_connect('k', 'dbname=contrib_regression application_name=async_k');
+SELECT * FROM dblink('k', 'SELECT 1/0', false) AS t(a int);
+SELECT dblink_error_message('k');
+SELECT dblink_exec('k', 'SELEC 1', false);
+SELECT dblink_error_message('k');
+SELECT dblink_open('k', 'c', 'SELECT nosuch', false);
+SELECT dblink_error_message('k');
+SELECT dblink_exec('k', 'ROLLBACK');
+SELECT dblink_error_message('k');
+SELECT * FROM dblink('k', 'SELECT f FROM (SELECT 1) s WHERE (SELECT x FROM generate_series(1, 1) x WHERE 1 / 0 = 1) = 1', false) AS t(a text);
+SELECT dblink_error_message('k');
+CREATE FUNCTION async_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT nosuch FROM pg_class LIMIT 1); END $$;
+SELECT * FROM dblink('k', 'SELECT async_f()', false) AS t(a int);
+SELECT dblink_error_message('k');
+DROP FUNCTION async_f();
+
+-- a lost connection: after the first failure every call knows
+SELECT pg_terminate_backend(pid) IS NOT NULL AS terminated FROM pg_stat_activity WHERE application_name = 'async_k';
+DO $$
+BEGIN
+	WHILE EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'async_k') LOOP
+		PERFORM pg_sleep(0.01);
+	END LOOP;
+END $$;
+DO $$
+BEGIN
+	PERFORM dblink_open('k', 'c', 'SELECT 1');
+EXCEPTION WHEN OTHERS THEN
+	RAISE NOTICE 'first call failed: %', SQLSTATE;
+END $$;
+SELECT dblink_open('k', 'c', 'SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_error_message('k');
+SELECT dblink_send_query('k', 'SELECT 1');
+SELECT dblink_cancel_query('k');
+SELECT dblink_is_busy('k');
+SELECT * FROM dblink_get_result('k') AS t(a int);
+SELECT * FROM dblink_get_notify('k');
+SELECT dblink_error_message('k');
+SELECT * FROM dblink_fetch('k', 'c', 1) AS t(a int);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_close('k', 'c', false);
+SELECT * FROM dblink('k', 'SELECT 1') AS t(a int);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM dblink('k', 'SELECT 1', false) AS t(a int);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_exec('k', 'SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_disconnect('k');
+
 DROP FUNCTION async_wait(text);
 DROP FUNCTION async_wait_active(text);
