@@ -9,6 +9,7 @@
 #   - the remote query is gone from pg_stat_activity within 1 s,
 #   - the connection answers the next query (dblink() and a new
 #     dblink_send_query/dblink_get_result round).
+# The same for pg_cancel_backend in dblink_fetch (remote FETCH cancelled).
 # Then: dblink_disconnect with a query pending, and the end of the local
 # session with a query pending, each cancel the remote query within 1 s.
 #
@@ -116,6 +117,57 @@ run_case() {
 run_case cancel
 run_case timeout
 
+# pg_cancel_backend while dblink_fetch waits for a FETCH from a cursor over
+# pg_sleep(30): the remote FETCH is cancelled too (which aborts the remote
+# transaction dblink began); after ROLLBACK the connection answers.
+fetch_case() {
+	local app=ar_fetch local_app=al_fetch out=$TMPDIR/ar_fetch.out fifo=$TMPDIR/ar_fetch.in fd
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	PGAPPNAME=$local_app "$PSQL" -X -At -v VERBOSITY=verbose <"$fifo" >"$out" 2>&1 &
+	local bg=$!
+	exec {fd}>"$fifo"
+	cat >&"$fd" <<-SQL
+		SELECT dblink_connect('f', 'dbname=postgres application_name=$app');
+		SELECT dblink_open('f', 'c', 'SELECT pg_sleep(30)');
+		SELECT * FROM dblink_fetch('f', 'c', 1) AS t(x text);
+		SELECT 'ENDED', (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+	SQL
+	local active="SELECT count(*) FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active' AND query LIKE 'FETCH%'"
+	if ! wait_for "$active" 1 5000; then
+		notok "fetch: the remote FETCH never started: $(cat "$out")"
+		exec {fd}>&-; kill $bg 2>/dev/null; wait $bg; return
+	fi
+	local lpid t0 waited=0 ms
+	lpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = '$local_app'")
+	t0=$(q "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM pg_cancel_backend($lpid)")
+	while (( waited < 5000 )) && ! grep -q '^ENDED|' "$out"; do sleep 0.01; waited=$((waited + 10)); done
+	ms=$(( $(sed -n 's/^ENDED|//p' "$out") - t0 ))
+	if grep -q '^ENDED|' "$out" && (( ms < LOCAL_MS )) && grep -q 'ERROR:  57014' "$out"; then
+		ok "fetch: dblink_fetch ended with 57014 ${ms} ms after the interrupt"
+	else
+		notok "fetch: dblink_fetch did not end with 57014 within ${LOCAL_MS} ms (${ms} ms): $(cat "$out")"
+	fi
+	if wait_for "$active" 0 1000; then
+		ok "fetch: remote FETCH gone after ${WAITED} ms"
+	else
+		aim_notok "fetch: remote FETCH still running after 1 s"
+	fi
+	cat >&"$fd" <<-SQL
+		SELECT dblink_exec('f', 'ROLLBACK');
+		SELECT * FROM dblink('f', 'SELECT 44') AS t(x int);
+		SELECT dblink_disconnect('f');
+	SQL
+	exec {fd}>&-
+	wait $bg
+	if grep -qx 44 "$out"; then
+		ok "fetch: after ROLLBACK the connection answers"
+	else
+		aim_notok "fetch: the connection is not usable afterwards: $(cat "$out")"
+	fi
+}
+fetch_case
+
 # dblink_disconnect with a query pending (the session stays alive)
 out=$TMPDIR/ar_disc.out
 "$PSQL" -X -At -v VERBOSITY=verbose >"$out" 2>&1 <<-SQL &
@@ -150,7 +202,7 @@ else
 	aim_notok "session exit with a query pending: remote query still running after 1.5 s: $(cat "$out")"
 fi
 # leave no sleeper behind for the next tests
-q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name IN ('ar_cancel', 'ar_timeout', 'ar_disc', 'ar_exit')" >/dev/null
+q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name IN ('ar_cancel', 'ar_timeout', 'ar_fetch', 'ar_disc', 'ar_exit')" >/dev/null
 
 pm_after=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || echo unknown)
 if [[ $pm_before == "$pm_after" ]]; then
