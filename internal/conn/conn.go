@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
 		c.notifications = append(c.notifications, Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
 		c.mu.Unlock()
 	}
-	pg, err := pgconn.ConnectConfig(ctx, cfg)
+	pg, err := connect(ctx, cfg, s)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -89,10 +89,54 @@ func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
 		if s.RequirePassword && IsPasswordNotRequested(err) {
 			return nil, errPasswordNotRequested
 		}
-		return nil, connectFailed(ConnectErrorMessage(err))
+		return nil, connectFailed(connectErrorMessage(err))
 	}
 	c.pg = pg
 	return c, nil
+}
+
+// attemptErrors are the failures of the hosts tried one by one by connect.
+type attemptErrors []error
+
+func (a attemptErrors) Error() string { return connectErrorMessage(a) }
+
+func connectErrorMessage(err error) string {
+	if a, ok := err.(attemptErrors); ok {
+		var msgs []string
+		for _, e := range a {
+			// sslmode=prefer tries each host twice; libpq reports it once
+			if m := ConnectErrorMessage(e); len(msgs) == 0 || msgs[len(msgs)-1] != m {
+				msgs = append(msgs, m)
+			}
+		}
+		return strings.Join(msgs, "\n")
+	}
+	return ConnectErrorMessage(err)
+}
+
+// connect is pgconn.ConnectConfig, except under the password rule with
+// several hosts: a server that does not ask for the password ends the
+// attempt there, as in contrib (libpq connects to that host and dblink then
+// refuses the connection), where pgconn would move on to the next host.
+func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgConn, error) {
+	if !s.RequirePassword || len(cfg.Fallbacks) == 0 {
+		return pgconn.ConnectConfig(ctx, cfg)
+	}
+	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
+	var failed attemptErrors
+	for _, a := range attempts {
+		one := cfg.Copy()
+		one.Host, one.Port, one.TLSConfig, one.Fallbacks = a.Host, a.Port, a.TLSConfig, nil
+		pg, err := pgconn.ConnectConfig(ctx, one)
+		if err == nil {
+			return pg, nil
+		}
+		if ctx.Err() != nil || IsPasswordNotRequested(err) {
+			return nil, err
+		}
+		failed = append(failed, err)
+	}
+	return nil, failed
 }
 
 // Connect is Prepare followed by Open.
