@@ -19,6 +19,7 @@ BEGIN
 	WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity
 					  WHERE application_name = app AND state = 'active') LOOP
 		PERFORM pg_sleep(0.01);
+		PERFORM pg_stat_clear_snapshot();
 	END LOOP;
 END $$;
 
@@ -215,6 +216,7 @@ DO $$
 BEGIN
 	WHILE EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'async_k') LOOP
 		PERFORM pg_sleep(0.01);
+		PERFORM pg_stat_clear_snapshot();
 	END LOOP;
 END $$;
 DO $$
