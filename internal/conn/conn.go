@@ -7,6 +7,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -95,6 +96,21 @@ func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
 	return c, nil
 }
 
+// endsAttempts reports a server error after which neither libpq nor pgconn
+// tries the next host: a wrong password, a missing database, no CONNECT
+// privilege.
+func endsAttempts(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "28P01", "3D000", "42501":
+		return true
+	}
+	return false
+}
+
 // attemptErrors are the failures of the hosts tried one by one by connect.
 type attemptErrors []error
 
@@ -102,12 +118,9 @@ func (a attemptErrors) Error() string { return connectErrorMessage(a) }
 
 func connectErrorMessage(err error) string {
 	if a, ok := err.(attemptErrors); ok {
-		var msgs []string
-		for _, e := range a {
-			// sslmode=prefer tries each host twice; libpq reports it once
-			if m := ConnectErrorMessage(e); len(msgs) == 0 || msgs[len(msgs)-1] != m {
-				msgs = append(msgs, m)
-			}
+		msgs := make([]string, len(a))
+		for i, e := range a {
+			msgs[i] = ConnectErrorMessage(e)
 		}
 		return strings.Join(msgs, "\n")
 	}
@@ -124,7 +137,7 @@ func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgCon
 	}
 	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
 	var failed attemptErrors
-	for _, a := range attempts {
+	for i, a := range attempts {
 		one := cfg.Copy()
 		one.Host, one.Port, one.TLSConfig, one.Fallbacks = a.Host, a.Port, a.TLSConfig, nil
 		pg, err := pgconn.ConnectConfig(ctx, one)
@@ -134,7 +147,15 @@ func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgCon
 		if ctx.Err() != nil || IsPasswordNotRequested(err) {
 			return nil, err
 		}
+		// sslmode=prefer tries a host with TLS, then without: as libpq,
+		// report only how the host's last attempt failed
+		if i > 0 && attempts[i-1].Host == a.Host && attempts[i-1].Port == a.Port {
+			failed = failed[:len(failed)-1]
+		}
 		failed = append(failed, err)
+		if endsAttempts(err) {
+			break
+		}
 	}
 	return nil, failed
 }

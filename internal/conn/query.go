@@ -29,6 +29,9 @@ type Batch struct {
 
 // Sink receives what a query streams. Each method returns false when the
 // receiver has gone away; Query then stops (its ctx is cancelled too).
+//
+// Rows must not keep b after it returns: Query reuses its buffers for the
+// next batch, so a big result makes no garbage.
 type Sink interface {
 	Rows(b *Batch) bool
 	Command(resultNo int, tag string) bool
@@ -45,8 +48,8 @@ type Outcome struct {
 // Batches are cut at whichever limit comes first, so a batch stays around a
 // megabyte whatever the row width: two of them in flight bound memory.
 const (
-	batchBytes  = 1 << 20
-	batchValues = 64 << 10
+	batchBytes  = 256 << 10
+	batchValues = 16 << 10
 )
 
 // Query runs sql (one or more statements, simple protocol, text results)
@@ -96,7 +99,7 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 			rr.Close()
 			continue
 		}
-		b := c.newBatch(resultNo, len(fields), 0)
+		b := c.newBatch(resultNo, len(fields))
 		announced := false
 		for rr.NextRow() {
 			b.add(rr.Values())
@@ -106,7 +109,7 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 					break
 				}
 				announced = true
-				b = c.newBatch(resultNo, len(fields), cap(b.Data))
+				b.reset()
 			}
 		}
 		tag, err := rr.Close()
@@ -135,17 +138,20 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 	return out, nil
 }
 
-func (c *Conn) newBatch(resultNo, ncols, sizeHint int) *Batch {
-	if sizeHint > batchBytes*2 {
-		sizeHint = batchBytes
-	}
+func (c *Conn) newBatch(resultNo, ncols int) *Batch {
 	return &Batch{
 		ResultNo:      resultNo,
 		NCols:         ncols,
-		Data:          make([]byte, 0, sizeHint),
 		DateStyle:     c.pg.ParameterStatus("DateStyle"),
 		IntervalStyle: c.pg.ParameterStatus("IntervalStyle"),
 	}
+}
+
+// reset empties b for the next rows of the same result, keeping its buffers.
+func (b *Batch) reset() {
+	b.NRows = 0
+	b.Offsets = b.Offsets[:0]
+	b.Data = b.Data[:0]
 }
 
 // add appends one row.
