@@ -14,7 +14,8 @@ OBJS = \
 	csrc/cursor.o \
 	csrc/async.o \
 	csrc/foreign.o \
-	csrc/builders.o
+	csrc/builders.o \
+	csrc/debug.o
 
 EXTENSION = dblink
 DATA = sql/dblink--1.0--1.1.sql sql/dblink--1.1--1.2.sql

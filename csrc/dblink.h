@@ -19,6 +19,7 @@ extern void gocore_op_release(DgOp op);
 extern bool gocore_disconnect(const char *name);
 extern bool gocore_has_connection(const char *name);
 extern char *gocore_connection_names(int *count);
+extern char *gocore_debug_state(void);
 extern int	gocore_notify_fd(void);
 extern void gocore_op_discard(DgOp op);
 extern DgOp gocore_cursor_open(const char *name, const char *cursor, const char *sql);

@@ -48,6 +48,7 @@ typedef struct GoCore
 	int			(*has_connection) (const char *name);
 	char	   *(*connection_names) (int *count);
 	void		(*shutdown) (void);
+	char	   *(*debug_state) (void);
 	void		(*op_discard) (DgOp op);
 	DgOp		(*cursor_open) (const char *name, const char *cursor, const char *sql);
 	DgOp		(*cursor_fetch) (const char *name, const char *cursor, int count);
@@ -153,6 +154,7 @@ gocore_load(void)
 	gocore.has_connection = gocore_symbol(lib, path, "dg_has_connection");
 	gocore.connection_names = gocore_symbol(lib, path, "dg_connection_names");
 	gocore.shutdown = gocore_symbol(lib, path, "dg_shutdown");
+	gocore.debug_state = gocore_symbol(lib, path, "dg_debug_state");
 	gocore.op_discard = gocore_symbol(lib, path, "dg_op_discard");
 	gocore.cursor_open = gocore_symbol(lib, path, "dg_cursor_open");
 	gocore.cursor_fetch = gocore_symbol(lib, path, "dg_cursor_fetch");
@@ -273,6 +275,23 @@ gocore_has_connection(const char *name)
 	found = gocore.has_connection(name);
 	gocore_restore_signals(old);
 	return found != 0;
+}
+
+/* The Go core's counters as text, palloc'd (see dblink_debug_state). */
+char *
+gocore_debug_state(void)
+{
+	sigset_t	old;
+	char	   *block;
+	char	   *result;
+
+	gocore_load();
+	old = gocore_block_signals();
+	block = gocore.debug_state();
+	gocore_restore_signals(old);
+	result = pstrdup(block ? block : "");
+	free(block);
+	return result;
 }
 
 /* Names of the named connections, palloc'd, NUL-separated; NULL if none. */

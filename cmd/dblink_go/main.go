@@ -15,6 +15,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/cgo"
 	"strings"
 	"syscall"
@@ -186,6 +187,19 @@ func dg_connection_names(count *C.int) (block *C.char) {
 	}
 	*count = C.int(len(names))
 	return block
+}
+
+// dg_debug_state returns the core's counters (goroutines, connections,
+// running operations, Go heap) as one malloc()ed line, for leak tests.
+//
+//export dg_debug_state
+func dg_debug_state() (line *C.char) {
+	defer recoverTo(func(msg string) { line = C.CString(msg) })
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st := sess.Stats()
+	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d",
+		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024))
 }
 
 // dg_shutdown cancels running queries and closes every connection; the

@@ -118,6 +118,23 @@ func (s *Session) Has(name *string) bool {
 	return s.reg.Get(*name) != nil
 }
 
+// Stats are a session's counters, for leak tests.
+type Stats struct {
+	Connections int // registered, named and unnamed
+	Operations  int // started and not finished
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats {
+	n := len(s.reg.Names())
+	if s.reg.Unnamed() != nil {
+		n++
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Connections: n, Operations: len(s.ops)}
+}
+
 // Names lists the named connections.
 func (s *Session) Names() []string { return s.reg.Names() }
 
