@@ -78,57 +78,17 @@ dblink_get_result(PG_FUNCTION_ARGS)
 {
 	QueryStore *qs = dblink_store_begin(fcinfo);
 	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		fail = PG_NARGS() == 2 ? PG_GETARG_BOOL(1) : true;
-	DgItem		item = {0};
+	StoreRun	run = {0};
 	DgOp		op;
 
+	run.fail = PG_NARGS() == 2 ? PG_GETARG_BOOL(1) : true;
 	op = gocore_get_result(async_named_key(conname));
 	if (op != 0)
 	{
-		PG_TRY();
-		{
-			bool		finished = false;
-
-			while (!finished)
-			{
-				int			kind = dblink_wait_item(op, &item);
-
-				switch (kind)
-				{
-					case DG_ROWS:
-						dblink_store_item(qs, &item);
-						break;
-					case DG_COMMAND:
-						dblink_store_item(qs, &item);
-						finished = true;
-						break;
-					case DG_RESULT_END:
-					case DG_DONE:
-						finished = true;
-						break;
-					case DG_ERROR:
-						{
-							DgError    *err = item.error;
-
-							item.error = NULL;
-							dblink_report(fail ? ERROR : NOTICE, err, conname,
-										  "while executing query");
-							dblink_store_clear(qs);
-							finished = true;
-						}
-						break;
-				}
-				dblink_item_free(&item);
-			}
-		}
-		PG_CATCH();
-		{
-			dblink_item_free(&item);
-			dblink_op_abandon(op);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		gocore_op_release(op);
+		run.one_result = true;
+		run.conname = conname;
+		run.action = "while executing query";
+		(void) dblink_store_op(qs, op, &run, NULL);
 	}
 
 	dblink_store_end(qs);
@@ -143,9 +103,8 @@ Datum
 dblink_cancel_query(PG_FUNCTION_ARGS)
 {
 	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	DgOp		op = gocore_cancel_query(async_named_key(conname));
 
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_finish_op(op)));
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_cancel_query(async_named_key(conname)))));
 }
 
 /* dblink_error_message(conname): libpq's last error text, or "OK" */
@@ -166,9 +125,8 @@ Datum
 dblink_get_notify(PG_FUNCTION_ARGS)
 {
 	QueryStore *qs = dblink_store_begin(fcinfo);
+	StoreRun	run = {0};
 	char	   *key = NULL;
-	DgItem		item = {0};
-	DgOp		op;
 
 	if (PG_NARGS() == 1)
 		key = async_named_key(text_to_cstring(PG_GETARG_TEXT_PP(0)));
@@ -178,34 +136,8 @@ dblink_get_notify(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
-	op = gocore_get_notify(key);
-	PG_TRY();
-	{
-		int			kind;
-
-		while ((kind = dblink_wait_item(op, &item)) != DG_DONE)
-		{
-			if (kind == DG_ERROR)
-			{
-				DgError    *err = item.error;
-
-				item.error = NULL;
-				dblink_raise(err);
-			}
-			dblink_store_item(qs, &item);
-			dblink_item_free(&item);
-		}
-	}
-	PG_CATCH();
-	{
-		dblink_item_free(&item);
-		dblink_op_abandon(op);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	dblink_item_free(&item);
-	gocore_op_release(op);
-
+	/* no remote query runs: errors are raised as is */
+	(void) dblink_store_op(qs, gocore_get_notify(key), &run, NULL);
 	dblink_store_end(qs);
 	return (Datum) 0;
 }

@@ -37,42 +37,6 @@ dblink_connection_key(const char *name, bool warn)
 }
 
 /*
- * Wait for an operation to finish and return its text result (palloc'd);
- * its error is raised as is.  The operation is released on every path.
- */
-char *
-dblink_finish_op(DgOp op)
-{
-	DgItem		item = {0};
-	char	   *result = NULL;
-
-	PG_TRY();
-	{
-		int			kind;
-
-		while ((kind = dblink_wait_item(op, &item)) != DG_DONE)
-		{
-			if (kind == DG_ERROR)
-			{
-				DgError    *err = item.error;
-
-				item.error = NULL;
-				dblink_raise(err);
-			}
-			dblink_item_free(&item);
-		}
-		result = pstrdup(item.text ? item.text : "");
-	}
-	PG_FINALLY();
-	{
-		dblink_item_free(&item);
-		gocore_op_release(op);
-	}
-	PG_END_TRY();
-	return result;
-}
-
-/*
  * dblink_connect(connstr) and dblink_connect(name, connstr); also
  * dblink_connect_u, which differs only in being SECURITY DEFINER.
  */
@@ -96,7 +60,7 @@ dblink_connect(PG_FUNCTION_ARGS)
 	if (server_connstr != NULL)
 		connstr = server_connstr;
 
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_finish_op(gocore_connect(conname, connstr))));
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_connect(conname, connstr))));
 }
 
 /* dblink_disconnect() and dblink_disconnect(name) */

@@ -65,34 +65,12 @@ cursor_check_connection(CursorArgs *args)
 static char *
 cursor_finish_command(DgOp op, CursorArgs *args, const char *action)
 {
-	DgItem		item = {0};
-	char	   *result = "OK";
+	DgItem		done;
 
-	PG_TRY();
-	{
-		int			kind;
-
-		while ((kind = dblink_wait_item(op, &item)) != DG_DONE && kind != DG_ERROR)
-			dblink_item_free(&item);
-		if (kind == DG_ERROR)
-		{
-			DgError    *err = item.error;
-
-			item.error = NULL;
-			dblink_report(args->fail ? ERROR : NOTICE, err, args->conname, action);
-			result = "ERROR";
-		}
-	}
-	PG_CATCH();
-	{
-		dblink_item_free(&item);
-		dblink_op_abandon(op);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	dblink_item_free(&item);
-	gocore_op_release(op);
-	return result;
+	if (!dblink_op_finish(op, &done, args->fail, args->conname, action))
+		return "ERROR";
+	dblink_item_free(&done);
+	return "OK";
 }
 
 /*
@@ -150,7 +128,8 @@ dblink_fetch(PG_FUNCTION_ARGS)
 {
 	QueryStore *qs = dblink_store_begin(fcinfo);
 	CursorArgs	args = {0};
-	DgItem		item = {0};
+	StoreRun	run = {0};
+	bool		had_rows;
 	DgOp		op;
 
 	args.fail = true;
@@ -183,51 +162,14 @@ dblink_fetch(PG_FUNCTION_ARGS)
 
 	cursor_check_connection(&args);
 	op = gocore_cursor_fetch(args.key, args.curname, args.count);
-	PG_TRY();
-	{
-		bool		finished = false;
-
-		while (!finished)
-		{
-			switch (dblink_wait_item(op, &item))
-			{
-				case DG_ROWS:
-				case DG_COMMAND:
-					dblink_store_item(qs, &item);
-					break;
-				case DG_DONE:
-					/* only odd cursor names make the last result a command */
-					if (!item.had_rows)
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_CURSOR_NAME),
-								 errmsg("cursor \"%s\" does not exist", args.curname)));
-					finished = true;
-					break;
-				case DG_ERROR:
-					{
-						DgError    *err = item.error;
-
-						item.error = NULL;
-						dblink_report(args.fail ? ERROR : NOTICE, err, args.conname,
-									  psprintf("while fetching from cursor \"%s\"",
-											   args.curname));
-						dblink_store_clear(qs);
-						finished = true;
-					}
-					break;
-			}
-			dblink_item_free(&item);
-		}
-	}
-	PG_CATCH();
-	{
-		dblink_item_free(&item);
-		dblink_op_abandon(op);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	gocore_op_release(op);
-
+	run.fail = args.fail;
+	run.conname = args.conname;
+	run.action = psprintf("while fetching from cursor \"%s\"", args.curname);
+	/* only odd cursor names make the last result a command */
+	if (dblink_store_op(qs, op, &run, &had_rows) && !had_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_CURSOR_NAME),
+				 errmsg("cursor \"%s\" does not exist", args.curname)));
 	dblink_store_end(qs);
 	return (Datum) 0;
 }

@@ -35,6 +35,9 @@ extern DgOp gocore_get_notify(const char *name);
 /* wait.c: the one interruptible wait of the shim */
 extern int	dblink_wait_item(DgOp op, DgItem *item);
 extern void dblink_item_free(DgItem *item);
+extern bool dblink_op_finish(DgOp op, DgItem *final, bool fail,
+							 const char *conname, const char *action);
+extern char *dblink_op_text(DgOp op);
 extern void dblink_op_abandon(DgOp op);
 
 /* report.c: Go error records as ereports */
@@ -45,13 +48,26 @@ extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn
 
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);
-extern char *dblink_finish_op(DgOp op);
 
 /* query.c: storing rows for the set-returning entry points */
 typedef struct QueryStore QueryStore;
+
+/* How dblink_store_op stores an operation's results. */
+typedef struct StoreRun
+{
+	bool		fail;			/* fail_on_error */
+	bool		one_result;		/* stop after the next result
+								 * (dblink_get_result) */
+	bool		keep_on_error;	/* with fail = false, keep the rows stored
+								 * before a remote error (dblink()) */
+	const char *conname;		/* for the CONTEXT line; NULL: unnamed */
+	const char *action;			/* "while ...", or NULL: errors are raised
+								 * as is */
+} StoreRun;
+
 extern QueryStore *dblink_store_begin(FunctionCallInfo fcinfo);
-extern void dblink_store_item(QueryStore *qs, const DgItem *item);
-extern void dblink_store_clear(QueryStore *qs);
+extern bool dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run,
+							bool *had_rows);
 extern void dblink_store_end(QueryStore *qs);
 
 #endif							/* DBLINK_H */

@@ -202,18 +202,40 @@ gocore_connect_options(void)
 	return opts;
 }
 
+/*
+ * Run one call into the Go core, loading it first if needed, with every
+ * asynchronous signal blocked so that no PostgreSQL handler runs on a Go
+ * stack.  The call never raises an ERROR: what it returns is checked after.
+ */
+#define GOCORE_CALL(call) \
+	do { \
+		sigset_t	gocore_old_mask_; \
+		\
+		gocore_load(); \
+		gocore_old_mask_ = gocore_block_signals(); \
+		call; \
+		gocore_restore_signals(gocore_old_mask_); \
+	} while (0)
+
+/* A malloc'd string from the Go core as a palloc'd copy ("" for NULL). */
+static char *
+gocore_take_string(char *s)
+{
+	char	   *copy = pstrdup(s ? s : "");
+
+	free(s);
+	return copy;
+}
+
 DgOp
 gocore_connect(const char *name, const char *connstr)
 {
 	DgConnectOptions opts;
-	sigset_t	old;
 	DgOp		op;
 
 	gocore_load();
 	opts = gocore_connect_options();
-	old = gocore_block_signals();
-	op = gocore.connect(name, connstr, &opts);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
 	return op;
 }
 
@@ -221,59 +243,54 @@ DgOp
 gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 {
 	DgConnectOptions opts;
-	sigset_t	old;
 	DgOp		op;
 
 	gocore_load();
 	opts = gocore_connect_options();
-	old = gocore_block_signals();
-	op = gocore.query(target, sql, (int) mode, &opts);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
 	return op;
 }
 
 int
 gocore_op_next(DgOp op, DgItem *item)
 {
-	sigset_t	old = gocore_block_signals();
-	int			kind = gocore.op_next(op, item);
+	int			kind;
 
-	gocore_restore_signals(old);
+	GOCORE_CALL(kind = gocore.op_next(op, item));
 	return kind;
 }
 
 void
 gocore_op_release(DgOp op)
 {
-	sigset_t	old = gocore_block_signals();
+	GOCORE_CALL(gocore.op_release(op));
+}
 
-	gocore.op_release(op);
-	gocore_restore_signals(old);
+/*
+ * End interest in an operation after a local error, without cancelling it:
+ * it runs to its end and its output is thrown away.
+ */
+void
+gocore_op_discard(DgOp op)
+{
+	GOCORE_CALL(gocore.op_discard(op));
 }
 
 bool
 gocore_disconnect(const char *name)
 {
-	sigset_t	old;
 	int			found;
 
-	gocore_load();
-	old = gocore_block_signals();
-	found = gocore.disconnect(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(found = gocore.disconnect(name));
 	return found != 0;
 }
 
 bool
 gocore_has_connection(const char *name)
 {
-	sigset_t	old;
 	int			found;
 
-	gocore_load();
-	old = gocore_block_signals();
-	found = gocore.has_connection(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(found = gocore.has_connection(name));
 	return found != 0;
 }
 
@@ -281,33 +298,22 @@ gocore_has_connection(const char *name)
 char *
 gocore_debug_state(void)
 {
-	sigset_t	old;
-	char	   *block;
-	char	   *result;
+	char	   *state;
 
-	gocore_load();
-	old = gocore_block_signals();
-	block = gocore.debug_state();
-	gocore_restore_signals(old);
-	result = pstrdup(block ? block : "");
-	free(block);
-	return result;
+	GOCORE_CALL(state = gocore.debug_state());
+	return gocore_take_string(state);
 }
 
 /* Names of the named connections, palloc'd, NUL-separated; NULL if none. */
 char *
 gocore_connection_names(int *count)
 {
-	sigset_t	old;
 	char	   *block;
-	char	   *result = NULL;
+	char	   *result;
 	int			i;
 	size_t		len = 0;
 
-	gocore_load();
-	old = gocore_block_signals();
-	block = gocore.connection_names(count);
-	gocore_restore_signals(old);
+	GOCORE_CALL(block = gocore.connection_names(count));
 	if (block == NULL)
 		return NULL;
 	for (i = 0; i < *count; i++)
@@ -318,56 +324,31 @@ gocore_connection_names(int *count)
 	return result;
 }
 
-/*
- * End interest in an operation after a local error, without cancelling it:
- * it runs to its end and its output is thrown away.
- */
-void
-gocore_op_discard(DgOp op)
-{
-	sigset_t	old = gocore_block_signals();
-
-	gocore.op_discard(op);
-	gocore_restore_signals(old);
-}
-
 /* Cursors: name NULL is the unnamed connection. */
 DgOp
 gocore_cursor_open(const char *name, const char *cursor, const char *sql)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.cursor_open(name, cursor, sql);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.cursor_open(name, cursor, sql));
 	return op;
 }
 
 DgOp
 gocore_cursor_fetch(const char *name, const char *cursor, int count)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.cursor_fetch(name, cursor, count);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.cursor_fetch(name, cursor, count));
 	return op;
 }
 
 DgOp
 gocore_cursor_close(const char *name, const char *cursor)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.cursor_close(name, cursor);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.cursor_close(name, cursor));
 	return op;
 }
 
@@ -378,36 +359,26 @@ gocore_cursor_close(const char *name, const char *cursor)
 int
 gocore_send_query(const char *name, const char *sql, char **notice)
 {
-	sigset_t	old;
 	char	   *cnotice = NULL;
 	DgError    *err = NULL;
 	int			rc;
 
-	gocore_load();
-	old = gocore_block_signals();
-	rc = gocore.send_query(name, sql, &cnotice, &err);
-	gocore_restore_signals(old);
+	GOCORE_CALL(rc = gocore.send_query(name, sql, &cnotice, &err));
 	if (err != NULL)
-		dblink_raise(err);
-	*notice = NULL;
-	if (cnotice != NULL)
 	{
-		*notice = pstrdup(cnotice);
 		free(cnotice);
+		dblink_raise(err);
 	}
+	*notice = cnotice ? gocore_take_string(cnotice) : NULL;
 	return rc;
 }
 
 bool
 gocore_is_busy(const char *name)
 {
-	sigset_t	old;
 	int			busy;
 
-	gocore_load();
-	old = gocore_block_signals();
-	busy = gocore.is_busy(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(busy = gocore.is_busy(name));
 	return busy != 0;
 }
 
@@ -415,26 +386,18 @@ gocore_is_busy(const char *name)
 DgOp
 gocore_get_result(const char *name)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.get_result(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.get_result(name));
 	return op;
 }
 
 DgOp
 gocore_cancel_query(const char *name)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.cancel_query(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.cancel_query(name));
 	return op;
 }
 
@@ -442,28 +405,17 @@ gocore_cancel_query(const char *name)
 char *
 gocore_error_message(const char *name)
 {
-	sigset_t	old;
-	char	   *ctext;
 	char	   *text;
 
-	gocore_load();
-	old = gocore_block_signals();
-	ctext = gocore.error_message(name);
-	gocore_restore_signals(old);
-	text = pstrdup(ctext ? ctext : "");
-	free(ctext);
-	return text;
+	GOCORE_CALL(text = gocore.error_message(name));
+	return gocore_take_string(text);
 }
 
 DgOp
 gocore_get_notify(const char *name)
 {
-	sigset_t	old;
 	DgOp		op;
 
-	gocore_load();
-	old = gocore_block_signals();
-	op = gocore.get_notify(name);
-	gocore_restore_signals(old);
+	GOCORE_CALL(op = gocore.get_notify(name));
 	return op;
 }

@@ -317,67 +317,17 @@ query_store_command(QueryStore *qs, int result_no, const char *tag)
 Datum
 dblink_record(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = query_prepare_set(fcinfo);
+	QueryStore *qs = dblink_store_begin(fcinfo);
 	QueryTarget qt;
+	StoreRun	run = {0};
 	char	   *sql;
-	bool		fail;
-	QueryStore	qs = {0};
-	DgItem		item = {0};
-	DgOp		op;
 
-	query_args(fcinfo, &qt, &sql, &fail);
-	qs.fcinfo = fcinfo;
-	qs.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dblink row",
-									  ALLOCSET_DEFAULT_SIZES);
-
-	op = gocore_query(&qt.target, sql, DG_MODE_ROWS);
-	PG_TRY();
-	{
-		bool		finished = false;
-
-		while (!finished)
-		{
-			switch (dblink_wait_item(op, &item))
-			{
-				case DG_ROWS:
-					query_store_batch(&qs, item.batch);
-					break;
-				case DG_COMMAND:
-					query_store_command(&qs, item.result_no, item.text);
-					break;
-				case DG_DONE:
-					finished = true;
-					break;
-				case DG_ERROR:
-					{
-						DgError    *err = item.error;
-
-						item.error = NULL;
-						dblink_report(fail ? ERROR : NOTICE, err, qt.conname,
-									  "while executing query");
-						finished = true;	/* NOTICE: return what is stored */
-					}
-					break;
-			}
-			dblink_item_free(&item);
-		}
-	}
-	PG_FINALLY();
-	{
-		dblink_item_free(&item);
-		gocore_op_release(op);
-	}
-	PG_END_TRY();
-
-	if (qs.guc_nestlevel > 0)
-		AtEOXact_GUC(true, qs.guc_nestlevel);
-	MemoryContextDelete(qs.rowcxt);
-
-	if (qs.tuplestore)
-	{
-		rsinfo->setResult = qs.tuplestore;
-		rsinfo->setDesc = qs.tupdesc;
-	}
+	query_args(fcinfo, &qt, &sql, &run.fail);
+	run.keep_on_error = true;
+	run.conname = qt.conname;
+	run.action = "while executing query";
+	(void) dblink_store_op(qs, gocore_query(&qt.target, sql, DG_MODE_ROWS), &run, NULL);
+	dblink_store_end(qs);
 	return (Datum) 0;
 }
 
@@ -391,42 +341,22 @@ dblink_exec(PG_FUNCTION_ARGS)
 	QueryTarget qt;
 	char	   *sql;
 	bool		fail;
-	DgItem		item = {0};
-	char	   *result = NULL;
-	DgOp		op;
+	DgItem		done;
+	char	   *result;
 
 	query_args(fcinfo, &qt, &sql, &fail);
-	op = gocore_query(&qt.target, sql, DG_MODE_EXEC);
-	PG_TRY();
+	if (!dblink_op_finish(gocore_query(&qt.target, sql, DG_MODE_EXEC), &done,
+						  fail, qt.conname, "while executing command"))
+		PG_RETURN_TEXT_P(cstring_to_text("ERROR"));
+	if (done.had_rows)
 	{
-		int			kind;
-
-		while ((kind = dblink_wait_item(op, &item)) != DG_DONE && kind != DG_ERROR)
-			dblink_item_free(&item);
-
-		if (kind == DG_ERROR)
-		{
-			DgError    *err = item.error;
-
-			item.error = NULL;
-			dblink_report(fail ? ERROR : NOTICE, err, qt.conname,
-						  "while executing command");
-			result = "ERROR";
-		}
-		else if (item.had_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
-					 errmsg("statement returning results not allowed")));
-		else
-			result = pstrdup(item.text);
+		dblink_item_free(&done);
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("statement returning results not allowed")));
 	}
-	PG_FINALLY();
-	{
-		dblink_item_free(&item);
-		gocore_op_release(op);
-	}
-	PG_END_TRY();
-
+	result = pstrdup(done.text ? done.text : "");
+	dblink_item_free(&done);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -456,21 +386,75 @@ dblink_store_begin(FunctionCallInfo fcinfo)
 	return qs;
 }
 
-/* Store a DG_ROWS or DG_COMMAND item (a command replaces stored rows). */
-void
-dblink_store_item(QueryStore *qs, const DgItem *item)
+/*
+ * Store the results an operation streams, then release it: all of them
+ * (the last one is what the call returns) or, with run->one_result, only
+ * the next one.  A remote error is reported as run says; after it (with
+ * fail_on_error false) the rows stored so far are kept for dblink() and
+ * dropped for the others, as in contrib.  Returns false after such a
+ * NOTICE; *had_rows (if not NULL) tells whether the last result of the
+ * finished operation had rows.
+ */
+bool
+dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 {
-	if (item->kind == DG_ROWS)
-		query_store_batch(qs, item->batch);
-	else if (item->kind == DG_COMMAND)
-		query_store_command(qs, item->result_no, item->text);
-}
+	DgItem		item = {0};
+	bool		ok = true;
 
-/* Drop what is stored: the call returns no rows. */
-void
-dblink_store_clear(QueryStore *qs)
-{
-	query_store_reset(qs, 0);
+	if (had_rows)
+		*had_rows = false;
+
+	PG_TRY();
+	{
+		bool		finished = false;
+
+		while (!finished)
+		{
+			switch (dblink_wait_item(op, &item))
+			{
+				case DG_ROWS:
+					query_store_batch(qs, item.batch);
+					break;
+				case DG_COMMAND:
+					query_store_command(qs, item.result_no, item.text);
+					finished = run->one_result;
+					break;
+				case DG_RESULT_END:
+					finished = run->one_result;
+					break;
+				case DG_DONE:
+					if (had_rows)
+						*had_rows = item.had_rows != 0;
+					finished = true;
+					break;
+				case DG_ERROR:
+					{
+						DgError    *err = item.error;
+
+						item.error = NULL;
+						if (run->action == NULL)
+							dblink_raise(err);
+						dblink_report(run->fail ? ERROR : NOTICE, err,
+									  run->conname, run->action);
+						if (!run->keep_on_error)
+							query_store_reset(qs, 0);
+						ok = false;
+						finished = true;
+					}
+					break;
+			}
+			dblink_item_free(&item);
+		}
+	}
+	PG_CATCH();
+	{
+		dblink_item_free(&item);
+		dblink_op_abandon(op);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	gocore_op_release(op);
+	return ok;
 }
 
 /* Restore the local GUCs and hand what is stored to the executor. */

@@ -99,3 +99,62 @@ dblink_op_abandon(DgOp op)
 	else
 		gocore_op_discard(op);
 }
+
+/*
+ * Wait for an operation to finish, and release it.  On success its final
+ * item is left in *final (free it with dblink_item_free) and true is
+ * returned.  Its error is raised as is when action is NULL (errors before
+ * any query ran), else reported with dblink's CONTEXT line for action, at
+ * ERROR or, when fail is false, at NOTICE, and then false is returned.
+ */
+bool
+dblink_op_finish(DgOp op, DgItem *final, bool fail, const char *conname,
+				 const char *action)
+{
+	DgItem		item = {0};
+	bool		ok = true;
+
+	PG_TRY();
+	{
+		int			kind;
+
+		while ((kind = dblink_wait_item(op, &item)) != DG_DONE && kind != DG_ERROR)
+			dblink_item_free(&item);
+		if (kind == DG_ERROR)
+		{
+			DgError    *err = item.error;
+
+			item.error = NULL;
+			if (action == NULL)
+				dblink_raise(err);
+			dblink_report(fail ? ERROR : NOTICE, err, conname, action);
+			ok = false;
+		}
+	}
+	PG_CATCH();
+	{
+		dblink_item_free(&item);
+		dblink_op_abandon(op);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	gocore_op_release(op);
+	*final = item;
+	return ok;
+}
+
+/*
+ * Wait for an operation whose errors are raised as is (connect, cancel
+ * request) and return its text result, palloc'd.
+ */
+char *
+dblink_op_text(DgOp op)
+{
+	DgItem		done;
+	char	   *result;
+
+	(void) dblink_op_finish(op, &done, true, NULL, NULL);
+	result = pstrdup(done.text ? done.text : "");
+	dblink_item_free(&done);
+	return result;
+}
