@@ -432,8 +432,6 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 						DgError    *err = item.error;
 
 						item.error = NULL;
-						if (run->action == NULL)
-							dblink_raise(err);
 						dblink_report(run->fail ? ERROR : NOTICE, err,
 									  run->conname, run->action);
 						if (!run->keep_on_error)

@@ -63,7 +63,8 @@ dblink_raise(DgError *err)
  * Report an error of a remote query at elevel (ERROR, or NOTICE when the
  * caller passed fail_on_error = false) with contrib's CONTEXT line:
  * "<action> on dblink connection named "<name>"" or "... on unnamed dblink
- * connection".  Errors raised before the query ran are raised as is.
+ * connection".  Errors raised before the query ran, and every error when
+ * action is NULL, are raised as is.
  */
 void
 dblink_report(int elevel, DgError *err, const char *conname, const char *action)
@@ -71,7 +72,7 @@ dblink_report(int elevel, DgError *err, const char *conname, const char *action)
 	ReportFields f;
 	char	   *where;
 
-	if (!err->remote)
+	if (!err->remote || action == NULL)
 		dblink_raise(err);
 	f = report_take(err);
 	if (conname)

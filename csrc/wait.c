@@ -125,8 +125,6 @@ dblink_op_finish(DgOp op, DgItem *final, bool fail, const char *conname,
 			DgError    *err = item.error;
 
 			item.error = NULL;
-			if (action == NULL)
-				dblink_raise(err);
 			dblink_report(fail ? ERROR : NOTICE, err, conname, action);
 			ok = false;
 		}
