@@ -4,12 +4,17 @@
 #   bash test/run.sh [--long] [--oracle] [--no-go]
 #
 #   --long    also run the long variants of the server tests (DBLINK_LONG=1)
+#             and fuzz each Go fuzz target for 2 minutes instead of 10 s
 #   --oracle  run the pg_regress and server tests against the stock contrib
 #             dblink instead of ours (skips the build and the Go tests): a
 #             check of the tests themselves
-#   --no-go   skip go vet / go test (quick iterations on the C side)
+#   --no-go   skip go vet / go test / fuzzing (quick iterations on the C side)
 #
-# Stages: setup.sh, make, go vet, go test -race, stage install into a copy of
+# Stages: setup.sh, make, go vet, go test -race, every Go fuzz target
+# (`func FuzzX` in any package; one counted step each, fuzz/FuzzX, for
+# DBLINK_FUZZTIME, default 10s, 2m with --long; a failing input is saved
+# under the package's testdata/fuzz/FuzzX/ and replays in plain go test),
+# stage install into a copy of
 # PostgreSQL under a temp dir, start a throwaway cluster (as the `postgres` OS
 # user, 127.0.0.1, port 54300-54319), pg_regress over test/regress/tests,
 # every test/server/*.sh, stop the cluster, check its log for crashes.
@@ -29,7 +34,7 @@ while (( $# )); do
 	--long) LONG=1 ;;
 	--oracle|--contrib) KIND=contrib ;;
 	--no-go) GO_TESTS=0 ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -109,10 +114,31 @@ go_tests() {
 	fi
 	(cd "$REPO" && go test "${race[@]}" -timeout 5m -count=1 ./...)
 }
+# run_fuzz_targets: one step per Go fuzz target (go test takes one -fuzz
+# target per run), each for $DBLINK_FUZZTIME.
+run_fuzz_targets() {
+	local fuzztime=${DBLINK_FUZZTIME:-10s} line pkg= targets=() t
+	(( LONG )) && fuzztime=${DBLINK_FUZZTIME:-2m}
+	# `go test -list` prints the matching names of a package, then
+	# "ok  <package> ...".
+	while IFS= read -r line; do
+		if [[ $line =~ ^Fuzz[[:alnum:]_]*$ ]]; then
+			targets+=( "$line" )
+		elif [[ $line =~ ^ok[[:space:]]+([^[:space:]]+) ]]; then
+			pkg=${BASH_REMATCH[1]}
+			for t in "${targets[@]}"; do
+				step "fuzz/$t" bash -c 'cd "$1" && go test -run "^\$" -fuzz "^$2\$" -fuzztime "$3" "$4"' \
+					_ "$REPO" "$t" "$fuzztime" "$pkg"
+			done
+			targets=()
+		fi
+	done < <(cd "$REPO" && go test -list '^Fuzz' ./... 2>&1)
+}
 if [[ $KIND == ours && $GO_TESTS == 1 ]]; then
 	if [[ -n $(cd "$REPO" && go list ./... 2>/dev/null) ]]; then
 		step "go vet" bash -c 'cd "$1" && go vet ./...' _ "$REPO"
 		step "go test" go_tests
+		run_fuzz_targets
 	else
 		skip "go vet" "no Go packages yet"
 		skip "go test" "no Go packages yet"

@@ -3,12 +3,16 @@ package conn
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // parserSeeds are connection strings that exercise every branch of the
@@ -224,3 +228,129 @@ int main(int argc, char **argv) {
   return 0;
 }
 `
+
+// errorTextSeeds are queries for FuzzErrorText: several lines with every
+// line ending, tabs, wide and multibyte characters, long lines that the
+// LINE display cuts on the left, the right or both, and invalid UTF-8.
+var errorTextSeeds = []string{
+	"",
+	"x",
+	"SELECT 1",
+	"SELECT\n1\r\n+\rfoo",
+	"\n\n\n",
+	"\r\n\r\n",
+	"\tSELECT\t1",
+	"SELECT 'ä', 'é' FROM ö",
+	"SELECT '日本語のテキスト' || 漢字 FROM 表",
+	"SELECT '😀😀😀', '\u200b'",
+	"SELECT " + strings.Repeat("abcdefghij", 20) + " FROM t",
+	strings.Repeat("日本", 60) + " x",
+	"a\n" + strings.Repeat("x", 100) + "\nb",
+	"\xff\xfe SELECT \xc3",
+	"SELECT \xe6\x97",
+}
+
+// FuzzErrorText checks that ErrorText never panics whatever the error
+// position and query (positions out of range, negative, past the end, in
+// the middle of a multibyte character's line, internal positions with and
+// without an internal query), that every line ends with a newline, that a
+// LINE display is followed by a caret line, and that valid UTF-8 in gives
+// valid UTF-8 out (the display is cut only between characters).
+func FuzzErrorText(f *testing.F) {
+	for i, q := range errorTextSeeds {
+		n := int32(utf8.RuneCountInString(q))
+		f.Add(q, int32(1), "", int32(0), "syntax error")
+		f.Add(q, n, "", int32(0), "x")
+		f.Add(q, n+1, "", int32(0), "x")
+		f.Add(q, n+2, "", int32(0), "x")
+		f.Add(q, int32(i*7%(int(n)+1)), q, int32(i), "m\nmore")
+		f.Add("SELECT f()", int32(0), q, n/2+1, "internal")
+		f.Add("SELECT f()", int32(0), "", n, "no internal query")
+		f.Add(q, int32(-5), q, int32(-1), "")
+	}
+	f.Fuzz(func(t *testing.T, query string, pos int32, internalQuery string, internalPos int32, msg string) {
+		e := &pgconn.PgError{
+			Severity: "ERROR", Code: "42601", Message: msg,
+			Position: pos, InternalPosition: internalPos, InternalQuery: internalQuery,
+			Detail: "d", Where: "w",
+		}
+		out := ErrorText(e, query)
+		if !strings.HasSuffix(out, "\n") {
+			t.Fatalf("ErrorText(pos %d, %q; ipos %d, %q) = %q: no final newline", pos, query, internalPos, internalQuery, out)
+		}
+		if utf8.ValidString(query) && utf8.ValidString(internalQuery) && utf8.ValidString(msg) && !utf8.ValidString(out) {
+			t.Fatalf("ErrorText(pos %d, %q; ipos %d, %q) = %q: invalid UTF-8 from valid input", pos, query, internalPos, internalQuery, out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "LINE ") || strings.Contains(msg+internalQuery, "LINE ") || i == 0 {
+				continue
+			}
+			if i+1 >= len(lines) || strings.TrimLeft(lines[i+1], " ") != "^" {
+				t.Fatalf("ErrorText(pos %d, %q; ipos %d, %q) = %q: LINE display without a caret line", pos, query, internalPos, internalQuery, out)
+			}
+			break
+		}
+		// Wrapped, the same error must word the same way.
+		if again := ErrorText(fmt.Errorf("wrapped: %w", e), query); again != out {
+			t.Fatalf("ErrorText of a wrapped error differs: %q vs %q", again, out)
+		}
+	})
+}
+
+// FuzzBuildConfig checks that turning any parsed connection string into a
+// pgconn.Config never panics, fails only with *ConnInfoError, and that a
+// failure's message never contains the password (when the password is
+// not also the text of another option, which the message may quote).
+// Options that make pgconn read files (service, passfile, ssl files) are
+// dropped, so the target touches no filesystem or network.
+func FuzzBuildConfig(f *testing.F) {
+	for _, s := range parserSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		"host=a hostaddr=127.0.0.1 port=5432 password=Sekr1tPw",
+		"host=a,b hostaddr=1.2.3.4, port=1,2 password=Sekr1tPw",
+		"port=99999 password=Sekr1tPw",
+		"port=' +12 ' connect_timeout=-1 password=Sekr1tPw",
+		"keepalives_idle=x password=Sekr1tPw",
+		"sslmode=bogus password=Sekr1tPw",
+		"ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2",
+		"target_session_attrs=any gssencmode=require",
+		"replication=database",
+		"sslcrl=x",
+		"options='-c work_mem=1MB' application_name=a fallback_application_name=b",
+		"requirepeer=postgres host=/tmp",
+		"postgresql://u:Sekr1tPw@h1:5,h2:x/db?connect_timeout=3",
+	} {
+		f.Add(s)
+	}
+	drop := []string{"service", "passfile", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslcrldir", "sslpassword", "sslmode"}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseConnInfo(s)
+		if err != nil {
+			return
+		}
+		for _, k := range drop {
+			delete(o, k)
+		}
+		_, err = BuildConfig(o, Settings{ClientEncoding: "UTF8", RequirePassword: true})
+		if err == nil {
+			return
+		}
+		var cie *ConnInfoError
+		if !errors.As(err, &cie) {
+			t.Fatalf("BuildConfig(%q): error %T (%v), want *ConnInfoError", o.String(), err, err)
+		}
+		pw := o["password"]
+		if len(pw) < 4 || !strings.Contains(err.Error(), pw) {
+			return
+		}
+		for k, v := range o {
+			if k != "password" && (strings.Contains(v, pw) || strings.Contains(k, pw)) {
+				return
+			}
+		}
+		t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
+	})
+}
