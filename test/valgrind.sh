@@ -86,10 +86,12 @@ stage_install "$STAGE_DIR" ours || exit 1
 GOLIB=$STAGE_DIR$PG_SYS_LIB/lib/dblink_go.so
 # RDTSCP: on a CPU without it (this VM, for one) valgrind's synthetic CPUID
 # still offers it, then cannot decode it: the Go runtime's cputicks() dies of
-# SIGILL in a backend.  GODEBUG=cpu.rdtscp=off cannot reach a backend (the
-# runtime reads it from the process's original environ, which PostgreSQL's
-# process title overwrites), so this build sees HasRDTSCP = false through a
-# -overlay copy of internal/cpu/cpu_x86.go.  The runtime is rebuilt: ~1 min.
+# SIGILL in a backend.  GODEBUG=cpu.rdtscp=off in the server's environment
+# did not reach the runtime in a backend (tried, also with
+# update_process_title = off; it did reach it in a plain C program that
+# dlopens dblink_go.so; ../shared/DESIGN.md saw the same for GODEBUG in a
+# backend), so this build sees HasRDTSCP = false through a -overlay copy of
+# internal/cpu/cpu_x86.go.  The runtime is rebuilt once: ~1 min.
 CPUSRC=$(cd "$REPO" && go env GOROOT)/src/internal/cpu/cpu_x86.go
 OVERLAY=()
 if grep -q 'X86.HasRDTSCP = isSet(edxExt1, cpuid_RDTSCP)$' "$CPUSRC"; then
