@@ -62,6 +62,10 @@ type Op struct {
 	mu      sync.Mutex // guards taken and discarding against the goroutine
 	// discarding: Discard was called; items are disposed of, not queued
 	discarding bool
+	// skipResult: SkipResult was called for this result; its rows and end
+	// marker are disposed of, not queued
+	skipResult int
+	front      *Item // an item SkipResult took from the queue, handed out first
 }
 
 // queueDepth is how many intermediate items may wait for the backend: two
@@ -93,7 +97,7 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 		abandon: h.Abandon,
 	}
 	emit := func(it Item) bool {
-		if o.isDiscarding() {
+		if o.drops(it) {
 			o.dispose(it)
 			return true
 		}
@@ -128,6 +132,10 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 // Next returns the next item without blocking: an intermediate item, then
 // the final one, or Pending when nothing new is ready.
 func (o *Op) Next() Item {
+	if it := o.front; it != nil {
+		o.front = nil
+		return *it
+	}
 	select {
 	case it := <-o.items:
 		return it
@@ -194,10 +202,53 @@ func (o *Op) Discard() {
 	}
 }
 
-func (o *Op) isDiscarding() bool {
+// drops reports whether emit throws it away: everything after Discard,
+// and the rest of a result passed to SkipResult.
+func (o *Op) drops(it Item) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.discarding
+	return o.discarding || o.skippedLocked(it)
+}
+
+// skippedLocked reports whether it belongs to the skipped result, and ends
+// the skipping at that result's end marker. Caller holds o.mu.
+func (o *Op) skippedLocked(it Item) bool {
+	if o.skipResult == 0 || it.ResultNo != o.skipResult || (it.Kind != Rows && it.Kind != ResultEnd) {
+		return false
+	}
+	if it.Kind == ResultEnd {
+		o.skipResult = 0
+	}
+	return true
+}
+
+// SkipResult throws away the rest of result n, its rows and its end
+// marker, whether queued already or still to come, so that the goroutine
+// streams on without the backend (a local error stopped the backend's
+// reading; the next result is kept). Called by the backend's thread.
+func (o *Op) SkipResult(n int) {
+	o.mu.Lock()
+	o.skipResult = n
+	o.mu.Unlock()
+	for {
+		select {
+		case it := <-o.items:
+			o.mu.Lock()
+			skipped := o.skippedLocked(it)
+			ended := o.skipResult == 0
+			o.mu.Unlock()
+			if !skipped {
+				o.front = &it
+				return
+			}
+			o.dispose(it)
+			if ended {
+				return
+			}
+		default:
+			return
+		}
+	}
 }
 
 // Finished returns an Op that has already ended with item, for work that

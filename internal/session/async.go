@@ -30,9 +30,6 @@ type asyncQuery struct {
 	op *op.Op
 	// peeked: an item taken from op by IsBusy, handed out next
 	peeked *op.Item
-	// skipping: drop the rest of the current result (a local error
-	// interrupted its conversion; contrib consumed that result)
-	skipping bool
 	// failed: the query's error was handed out as its last result; one
 	// more dblink_get_result returns the empty set that ends the query
 	failed bool
@@ -209,23 +206,7 @@ func (a *asyncQuery) next(s *Session) op.Item {
 		a.peeked = nil
 		return it
 	}
-	for {
-		it := a.op.Next()
-		if !a.skipping {
-			return it
-		}
-		switch it.Kind {
-		case op.Pending:
-			return it
-		case op.Rows:
-			s.abandon(it)
-		case op.ResultEnd:
-			a.skipping = false
-		default:
-			a.skipping = false
-			return it
-		}
-	}
+	return a.op.Next()
 }
 
 // discard drops the query: it runs to its end remotely and its results are
@@ -257,6 +238,7 @@ type ResultReader struct {
 	c        *conn.Conn
 	a        *asyncQuery
 	boundary bool // the result (or the end) was handed out in full
+	resultNo int  // the result being read, once its first item came
 }
 
 var errResultTaken = errors.New("dblink result already read")
@@ -272,6 +254,9 @@ func (r *ResultReader) Next() op.Item {
 		return op.Item{Kind: op.Done}
 	}
 	it := r.a.next(r.s)
+	if it.ResultNo != 0 {
+		r.resultNo = it.ResultNo
+	}
 	switch it.Kind {
 	case op.ResultEnd, op.Command:
 		r.boundary = true
@@ -308,7 +293,16 @@ func (r *ResultReader) Discard() {
 		return
 	}
 	r.boundary = true
-	r.a.skipping = true
+	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == op.Rows || p.Kind == op.ResultEnd) {
+		r.a.peeked = nil
+		r.s.abandon(*p)
+		if p.Kind == op.ResultEnd {
+			return
+		}
+	}
+	if r.resultNo != 0 {
+		r.a.op.SkipResult(r.resultNo)
+	}
 }
 
 // cancelTimeout bounds dblink_cancel_query's cancel request.

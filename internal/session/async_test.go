@@ -85,6 +85,9 @@ func equalKinds(a, b []op.Kind) bool {
 
 func rows(n int) op.Item    { return op.Item{Kind: op.Rows, Payload: n} }
 func end(n int) op.Item     { return op.Item{Kind: op.ResultEnd, ResultNo: n} }
+
+// rowsOf is a batch of rows (payload n) of result res.
+func rowsOf(res, n int) op.Item { return op.Item{Kind: op.Rows, ResultNo: res, Payload: n} }
 func command(n int) op.Item { return op.Item{Kind: op.Command, ResultNo: n, Text: "SET"} }
 
 // One call, one result; then one Done that makes the connection idle.
@@ -125,7 +128,7 @@ func TestGetResultError(t *testing.T) {
 // A local error in the middle of a result skips the rest of that result.
 func TestGetResultDiscardSkipsResult(t *testing.T) {
 	s, _ := newTestSession(t, script(op.Item{Kind: op.Done},
-		rows(1), rows(2), rows(3), end(1), rows(4), end(2)))
+		rowsOf(1, 1), rowsOf(1, 2), rowsOf(1, 3), end(1), rowsOf(2, 4), end(2)))
 	r := s.GetResult("a")
 	if it := next(t, r); it.Kind != op.Rows || it.Payload != 1 {
 		t.Fatalf("first item %+v", it)
@@ -222,5 +225,37 @@ func TestNotifyBatch(t *testing.T) {
 		if got := val(i); got != w {
 			t.Errorf("value %d: got %q, want %q", i, got, w)
 		}
+	}
+}
+
+// After a local error, the skipped result streams on without the backend
+// reading it: the remote statement is not held up by a full queue.
+func TestGetResultDiscardDoesNotStall(t *testing.T) {
+	items := []op.Item{rowsOf(1, 0)}
+	for i := 1; i <= 50; i++ {
+		items = append(items, rowsOf(1, i))
+	}
+	items = append(items, end(1), rowsOf(2, 99), end(2))
+	s, o := newTestSession(t, script(op.Item{Kind: op.Done}, items...))
+	r := s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows || it.Payload != 0 {
+		t.Fatalf("first item %+v", it)
+	}
+	r.Discard()
+	// Only the next result's two items may wait in the queue now: the
+	// goroutine gets through the 50 skipped batches on its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().Operations != 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	o.Wait(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("the query stalled behind the skipped result")
+	}
+	r = s.GetResult("a")
+	if it := next(t, r); it.Kind != op.Rows || it.Payload != 99 {
+		t.Fatalf("after the skipped result: %+v", it)
 	}
 }

@@ -189,7 +189,7 @@ type sink struct {
 }
 
 func (k sink) Rows(b *conn.Batch) bool {
-	return k.emit(op.Item{Kind: op.Rows, Payload: k.enc.Encode(b)})
+	return k.emit(op.Item{Kind: op.Rows, ResultNo: b.ResultNo, Payload: k.enc.Encode(b)})
 }
 
 func (k sink) Command(resultNo int, tag string) bool {
@@ -200,8 +200,12 @@ func (k sink) ResultEnd(resultNo int) bool {
 	return k.emit(op.Item{Kind: op.ResultEnd, ResultNo: resultNo})
 }
 
-// start runs work as an operation tracked for Shutdown.
+// start runs work as an operation tracked for Shutdown. s.mu is held while
+// the operation starts, so its goroutine cannot untrack it before it is
+// tracked.
 func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var o *op.Op
 	o = op.Start(context.Background(), s.hooks(adopt), func(ctx context.Context, emit op.Emit) op.Item {
 		defer func() {
@@ -211,9 +215,7 @@ func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
 		}()
 		return work(ctx, emit)
 	})
-	s.mu.Lock()
 	s.ops[o] = struct{}{}
-	s.mu.Unlock()
 	return o
 }
 

@@ -31,92 +31,10 @@ LOCK_ROUNDS=20
 [[ ${DBLINK_LONG:-0} == 1 ]] && LOCK_ROUNDS=200
 DB=dblink_signals
 
-FAILS=0
-ok() { printf 'ok - %s\n' "$*"; }
-notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 # q SQL: one statement in a fresh psql, values only.
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${QDB:-$DB}" -c "$1"; }
-
-# --- long-lived sessions: psql reading from a fifo ---------------------------
-# sess_open NAME DB   sess_send NAME SQL   sess_wait NAME SECS   sess_run NAME SQL [SECS]
-# After sess_wait/sess_run, SESS_OUT holds what psql printed for the command
-# (values, NOTICE/ERROR lines with SQLSTATE) and SESS_MS how long it took
-# from the send.
-declare -A S_FD=() S_PID=() S_OUT=() S_SEQ=() S_OFF=() S_T0=()
-sess_open() {
-	local name=$1 db=$2 fifo=$TMPDIR/$1.in fd
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	S_OUT[$name]=$TMPDIR/$name.out
-	: >"${S_OUT[$name]}"
-	stdbuf -o0 -e0 "$PSQL" -X -q -At -v VERBOSITY=verbose -d "$db" \
-		<"$fifo" >"${S_OUT[$name]}" 2>&1 &
-	S_PID[$name]=$!
-	exec {fd}>"$fifo"
-	S_FD[$name]=$fd
-	S_SEQ[$name]=0
-	S_OFF[$name]=0
-}
-sess_send() {
-	local name=$1 sql=$2
-	S_SEQ[$name]=$(( S_SEQ[$name] + 1 ))
-	S_T0[$name]=$(now_ms)
-	printf '%s\n\\echo @@%d@@\n' "$sql" "${S_SEQ[$name]}" >&"${S_FD[$name]}"
-}
-sess_wait() {
-	local name=$1 secs=${2:-10} deadline marker out size
-	marker="@@${S_SEQ[$name]}@@"
-	deadline=$(( $(now_ms) + secs * 1000 ))
-	while :; do
-		out=$(tail -c +$(( S_OFF[$name] + 1 )) "${S_OUT[$name]}")
-		if [[ $'\n'$out$'\n' == *$'\n'"$marker"$'\n'* ]]; then
-			SESS_MS=$(( $(now_ms) - S_T0[$name] ))
-			SESS_OUT=${out%%"$marker"*}
-			SESS_OUT=${SESS_OUT%$'\n'}
-			size=${#out}
-			S_OFF[$name]=$(( S_OFF[$name] + $(printf '%s' "${out%%"$marker"*}$marker" | wc -c) + 1 ))
-			return 0
-		fi
-		if ! kill -0 "${S_PID[$name]}" 2>/dev/null; then
-			SESS_MS=$(( $(now_ms) - S_T0[$name] ))
-			SESS_OUT=$out
-			return 2
-		fi
-		if (( $(now_ms) > deadline )); then
-			SESS_MS=$(( $(now_ms) - S_T0[$name] ))
-			SESS_OUT=$out
-			return 1
-		fi
-		sleep 0.01
-	done
-}
-sess_run() { sess_send "$1" "$2" && sess_wait "$1" "${3:-10}"; }
-sess_close() {
-	local name=$1
-	[[ -n ${S_FD[$name]:-} ]] || return 0
-	local fd=${S_FD[$name]}
-	exec {fd}>&-
-	# psql exits at end of input; make sure it does.
-	local i
-	for ((i = 0; i < 50; i++)); do kill -0 "${S_PID[$name]}" 2>/dev/null || break; sleep 0.05; done
-	kill "${S_PID[$name]}" 2>/dev/null
-	wait "${S_PID[$name]}" 2>/dev/null
-	unset "S_FD[$name]"
-}
-
-# wait_until SECS CMD...: poll CMD every 20 ms.
-wait_until() {
-	local secs=$1 deadline
-	shift
-	deadline=$(( $(now_ms) + secs * 1000 ))
-	until "$@"; do
-		(( $(now_ms) > deadline )) && return 1
-		sleep 0.02
-	done
-}
 
 cleanup() {
 	local n

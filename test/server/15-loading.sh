@@ -16,9 +16,7 @@ set -uo pipefail
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${TMPDIR:?}" "${DBLINK_REPO:?}"
 PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
-FAILS=0
-ok() { printf 'ok - %s\n' "$*"; }
-notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 q() { "$PGBIN/psql" -X -q -At -d postgres -c "$1" 2>&1; }
 
 # --- figures on the main cluster ---------------------------------------------

@@ -23,10 +23,7 @@ export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
 LOCAL_MS=${LOCAL_MS:-1000}
 
-FAILS=0
-ok() { printf 'ok - %s\n' "$*"; }
-notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 q() { "$PSQL" -X -q -At -c "$1"; }
 
 q "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1
@@ -52,6 +49,7 @@ run_case() {
 	[[ $how == timeout ]] && opts="-c statement_timeout=1500"
 	PGAPPNAME=$local_app PGOPTIONS="$opts" "$PSQL" -X -At -v VERBOSITY=verbose >"$out" 2>&1 <<-SQL &
 		SELECT dblink_connect('c', 'dbname=postgres application_name=$app');
+		SELECT 'STARTED', (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
 		SELECT * FROM dblink('c', 'SELECT pg_sleep(30)') AS t(x text);
 		SELECT 'ENDED', (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
 		SELECT * FROM dblink('c', 'SELECT 42') AS t(x int);
@@ -66,7 +64,7 @@ run_case() {
 	case $how in
 	cancel) t0=$(q "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM pg_cancel_backend($lpid)") ;;
 	terminate) t0=$(q "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM pg_terminate_backend($lpid)") ;;
-	timeout) t0=$(q "SELECT (extract(epoch FROM backend_start) * 1000)::bigint + 1500 FROM pg_stat_activity WHERE pid = $lpid") ;;
+	timeout) t0=$(( $(sed -n 's/^STARTED|//p' "$out") + 1500 )) ;;
 	esac
 	local waited=0 ms
 	while (( waited < 5000 )) && ! grep -q -e '^ENDED|' -e 57P01 "$out"; do sleep 0.01; waited=$((waited + 10)); done
@@ -77,8 +75,8 @@ run_case() {
 		ms=$(( $(sed -n 's/^ENDED|//p' "$out") - t0 ))
 	fi
 	if [[ $how == timeout ]]; then
-		# statement_timeout counts from the statement's start, a little after backend start
-		if grep -q '^ENDED|' "$out" && (( ms < LOCAL_MS )); then ok "$how: local statement ended (${ms} ms after backend start + 1500 ms)"; else notok "$how: local statement did not end in time (${ms} ms): $(cat "$out")"; fi
+		# statement_timeout counts from the statement's start, just after STARTED
+		if grep -q '^ENDED|' "$out" && (( ms < LOCAL_MS )); then ok "$how: local statement ended ${ms} ms after its 1500 ms timeout"; else notok "$how: local statement did not end in time (${ms} ms): $(cat "$out")"; fi
 	else
 		if grep -q -e '^ENDED|' -e 57P01 "$out" && (( ms < LOCAL_MS )); then ok "$how: local statement ended ${ms} ms after the interrupt"; else notok "$how: local statement did not end within ${LOCAL_MS} ms (${ms} ms): $(cat "$out")"; fi
 	fi

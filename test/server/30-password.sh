@@ -44,11 +44,7 @@ KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 DB=dblink_password
 PG_OS_USER=postgres
 
-FAILS=0
-ok() { printf 'ok - %s\n' "$*"; }
-notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 # Every client message of the test, to be searched for passwords at the end.
 CLIENT_LOG=$TMPDIR/client.log
@@ -85,17 +81,6 @@ as_super() {
 }
 has() { grep -qF -- "$1" <<<"$OUT"; }
 first() { printf '%s' "${OUT%%$'\n'*}"; }
-
-# wait_until SECS CMD...: poll CMD every 50 ms.
-wait_until() {
-	local secs=$1 deadline
-	shift
-	deadline=$(( $(now_ms) + secs * 1000 ))
-	until "$@"; do
-		(( $(now_ms) > deadline )) && return 1
-		sleep 0.05
-	done
-}
 
 # tcp_login ROLE: psql over 127.0.0.1 as ROLE with no password at all.
 tcp_login() {

@@ -27,12 +27,9 @@ unset PGOPTIONS
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 LOCAL_MS=${LOCAL_MS:-1000}
 
-FAILS=0
-ok() { printf 'ok - %s\n' "$*"; }
-notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 # aim: a check contrib 15 does not pass; counted for our build only
 aim_notok() { if [[ $KIND == contrib ]]; then printf '# contrib: %s\n' "$*"; else notok "$@"; fi; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 q() { "$PSQL" -X -q -At -c "$1"; }
 
 q "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1
