@@ -85,3 +85,16 @@ wait_until() {
 		sleep 0.02
 	done
 }
+
+# wait_for SQL WANT TIMEOUT_MS: poll the scripts' q function until SQL
+# (returning one value, e.g. a count) returns WANT; WAITED is how long it took.
+wait_for() {
+	local sql=$1 want=$2 limit=$3 t0 n
+	t0=$(now_ms)
+	while :; do
+		n=$(q "$sql")
+		[[ $n == "$want" ]] && { WAITED=$(( $(now_ms) - t0 )); return 0; }
+		(( $(now_ms) - t0 > limit )) && { WAITED=$(( $(now_ms) - t0 )); return 1; }
+		sleep 0.02
+	done
+}

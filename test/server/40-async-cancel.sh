@@ -35,18 +35,6 @@ q() { "$PSQL" -X -q -At -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1
 pm_before=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || echo unknown)
 
-# wait_for SQL-returning-count WANT TIMEOUT_MS: poll until the count is WANT.
-wait_for() {
-	local sql=$1 want=$2 limit=$3 t0 n
-	t0=$(now_ms)
-	while :; do
-		n=$(q "$sql")
-		[[ $n == "$want" ]] && { WAITED=$(( $(now_ms) - t0 )); return 0; }
-		(( $(now_ms) - t0 > limit )) && { WAITED=$(( $(now_ms) - t0 )); return 1; }
-		sleep 0.02
-	done
-}
-
 remote_active() { echo "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND state = 'active' AND query LIKE '%pg_sleep(30)%'"; }
 local_waiting() { echo "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND query LIKE '%dblink_get_result%'"; }
 
