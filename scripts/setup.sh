@@ -89,7 +89,17 @@ if [[ $devver == "$pgver" ]]; then
 	say "postgresql-server-dev-15 $devver matches postgresql-15"
 else
 	[[ -n $devver ]] && say "postgresql-server-dev-15 is $devver, postgresql-15 is $pgver: reinstalling pinned"
-	apt_install "postgresql-server-dev-15=$pgver"
+	candidate_known "postgresql-server-dev-15=$pgver" || apt_update_once
+	if candidate_known "postgresql-server-dev-15=$pgver"; then
+		apt_install "postgresql-server-dev-15=$pgver"
+	else
+		# the archive no longer has headers for the installed server: move
+		# server, client and headers together to the version it has
+		cand=$(apt-cache policy postgresql-server-dev-15 | awk '/Candidate:/ { print $2 }')
+		[[ -n $cand && $cand != "(none)" ]] || die "no postgresql-server-dev-15 in apt"
+		say "no headers for postgresql-15 $pgver: installing server and headers $cand together"
+		apt_install "postgresql-15=$cand" "postgresql-client-15=$cand" "postgresql-server-dev-15=$cand"
+	fi
 fi
 [[ -x /usr/lib/postgresql/15/bin/pg_config ]] || die "pg_config missing after install"
 [[ -x /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress ]] || die "pg_regress missing (postgresql-server-dev-15)"
