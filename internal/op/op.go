@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // Kind says what an Item carries. The values match DgItemKind in
@@ -222,6 +223,23 @@ func (o *Op) skippedLocked(it Item) bool {
 	return true
 }
 
+// WaitReady waits up to d until Next has something other than Pending,
+// without taking it (it is handed out first by the next Next). Called by the
+// backend's thread; keep d short: no interrupt is served meanwhile.
+func (o *Op) WaitReady(d time.Duration) {
+	if o.front != nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case it := <-o.items:
+		o.front = &it
+	case <-o.done:
+	case <-t.C:
+	}
+}
+
 // SkipResult throws away the rest of result n, its rows and its end
 // marker, whether queued already or still to come, so that the goroutine
 // streams on without the backend (a local error stopped the backend's
@@ -229,7 +247,21 @@ func (o *Op) skippedLocked(it Item) bool {
 func (o *Op) SkipResult(n int) {
 	o.mu.Lock()
 	o.skipResult = n
-	o.mu.Unlock()
+	if it := o.front; it != nil {
+		if !o.skippedLocked(*it) {
+			o.mu.Unlock()
+			return
+		}
+		o.front = nil
+		ended := o.skipResult == 0
+		o.mu.Unlock()
+		o.dispose(*it)
+		if ended {
+			return
+		}
+	} else {
+		o.mu.Unlock()
+	}
 	for {
 		select {
 		case it := <-o.items:

@@ -192,11 +192,20 @@ func (s *Session) IsBusy(name string) bool {
 	}
 	it := a.next(s)
 	if it.Kind == op.Pending {
-		return true
+		// PQconsumeInput reads what has arrived: the end of a query
+		// usually follows its last result within a millisecond
+		a.op.WaitReady(isBusyWait)
+		if it = a.next(s); it.Kind == op.Pending {
+			return true
+		}
 	}
 	a.peeked = &it
 	return false
 }
+
+// isBusyWait is how long dblink_is_busy waits for the query's next item
+// before it answers 1.
+const isBusyWait = 10 * time.Millisecond
 
 // next is the query's next item without blocking, past a result being
 // skipped.

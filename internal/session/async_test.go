@@ -83,12 +83,12 @@ func equalKinds(a, b []op.Kind) bool {
 	return true
 }
 
-func rows(n int) op.Item    { return op.Item{Kind: op.Rows, Payload: n} }
-func end(n int) op.Item     { return op.Item{Kind: op.ResultEnd, ResultNo: n} }
+func rows(n int) op.Item { return op.Item{Kind: op.Rows, Payload: n} }
+func end(n int) op.Item  { return op.Item{Kind: op.ResultEnd, ResultNo: n} }
 
 // rowsOf is a batch of rows (payload n) of result res.
 func rowsOf(res, n int) op.Item { return op.Item{Kind: op.Rows, ResultNo: res, Payload: n} }
-func command(n int) op.Item { return op.Item{Kind: op.Command, ResultNo: n, Text: "SET"} }
+func command(n int) op.Item     { return op.Item{Kind: op.Command, ResultNo: n, Text: "SET"} }
 
 // One call, one result; then one Done that makes the connection idle.
 func TestGetResultOnePerCall(t *testing.T) {
