@@ -48,8 +48,8 @@ type Outcome struct {
 // Batches are cut at whichever limit comes first, so a batch stays around a
 // megabyte whatever the row width: two of them in flight bound memory.
 const (
-	batchBytes  = 256 << 10
-	batchValues = 16 << 10
+	batchBytes  = 128 << 10
+	batchValues = 8 << 10
 )
 
 // Query runs sql (one or more statements, simple protocol, text results)
