@@ -270,20 +270,7 @@ func serverName(c *tls.Config) string {
 // socket options libpq's keywords ask for.
 func TestDialerSocketOptions(t *testing.T) {
 	cleanEnv(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	l := silentListener(t)
 	read := func(c net.Conn, level, opt int) int {
 		rc, err := c.(*net.TCPConn).SyscallConn()
 		if err != nil {

@@ -145,20 +145,7 @@ func TestConnectErrorMessageNoServer(t *testing.T) {
 
 // TestConnectErrorMessageTimeout uses a listener that never answers.
 func TestConnectErrorMessageTimeout(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	l := silentListener(t)
 	port := l.Addr().(*net.TCPAddr).Port
 	start := time.Now()
 	got, _ := connectMessage(t, fmt.Sprintf("host=127.0.0.1 port=%d connect_timeout=1 sslmode=disable", port), Settings{})
@@ -331,4 +318,33 @@ func TestPasswordAuthLive(t *testing.T) {
 	if got, err := connectMessage(t, base+" password="+quoteConnInfoValue(pwPass), Settings{RequirePassword: true}); err != nil {
 		t.Errorf("right password with RequirePassword: %s", got)
 	}
+}
+
+// silentListener accepts TCP connections on 127.0.0.1 and never answers:
+// a server that hangs. It and its connections close when the test ends.
+func silentListener(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() { l.Close(); <-done })
+	return l
 }
