@@ -18,6 +18,9 @@ GO_MIN=1.26
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+# Any command that fails without its own message still ends with one line
+# that says where.
+trap 'rc=$?; printf "setup: ERROR: line %s: \"%s\" exited %s\n" "$LINENO" "$BASH_COMMAND" "$rc" >&2; exit $rc' ERR
 
 SUDO=
 if [[ $(id -u) -ne 0 ]]; then
@@ -26,8 +29,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # installed_version PKG: the installed version, empty when not installed.
+# dpkg-query exits 1 for a package it has never seen: that is "not
+# installed", not a failure (set -o pipefail would otherwise end the script).
 installed_version() {
-	dpkg-query -W -f='${db:Status-Abbrev}|${Version}' "$1" 2>/dev/null |
+	{ dpkg-query -W -f='${db:Status-Abbrev}|${Version}' "$1" 2>/dev/null || true; } |
 		awk -F'|' '$1 ~ /^ii/ { print $2 }'
 }
 
