@@ -261,14 +261,16 @@ postmaster_pid() {
 }
 
 # log_has_crash LOGFILE [OFFSET]: true (and prints the lines) when the server
-# log, from byte OFFSET on, shows a backend killed by a signal or a
-# crash-restart of the postmaster.
+# log, from byte OFFSET on, shows a backend killed by a signal, one that
+# exited with a status other than 0 or 1 (a Go `fatal error` exits with 2),
+# or a crash-restart of the postmaster.  The one list of crash lines.
 log_has_crash() {
 	local log=$1 off=${2:-0}
 	tail -c +$((off + 1)) "$log" | grep -E \
 		-e 'terminated by signal' \
+		-e 'exited with exit code' \
 		-e 'server process .* was terminated' \
 		-e 'terminating any other active server processes' \
-		-e 'all server processes terminated; reinitializing' \
+		-e 'reinitializing' \
 		-e 'PANIC:'
 }

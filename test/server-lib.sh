@@ -3,6 +3,9 @@
 # FAILS, a millisecond clock, long-lived psql sessions and polling.
 # Sessions need PSQL and TMPDIR set by the sourcing script.
 
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 FAILS=0
 ok() { printf 'ok - %s\n' "$*"; }
 notok() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
@@ -97,4 +100,15 @@ wait_for() {
 		(( $(now_ms) - t0 > limit )) && { WAITED=$(( $(now_ms) - t0 )); return 1; }
 		sleep 0.02
 	done
+}
+
+# check_no_crash WHAT LOGFILE OFFSET: one check that the server log, from
+# byte OFFSET on, has no crash or crash-restart line (log_has_crash).
+check_no_crash() {
+	local crash
+	if crash=$(log_has_crash "$2" "$3"); then
+		notok "$1: ${crash//$'\n'/ | }"
+	else
+		ok "$1"
+	fi
 }

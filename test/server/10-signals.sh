@@ -239,9 +239,7 @@ check "(e) the postmaster ($PMPID) is still running" [ -e "/proc/$PMPID" ]
 if [[ -n ${PGDATA:-} && -r $PGDATA/postmaster.pid ]]; then
 	check "(e) postmaster.pid still names $PMPID" [ "$(head -n 1 "$PGDATA/postmaster.pid")" = "$PMPID" ]
 fi
-crash=$(tail -c +$((LOG_OFF + 1)) "$LOGFILE" | grep -E -e 'terminated by signal' -e 'server process .* was terminated' \
-	-e 'terminating any other active server processes' -e 'reinitializing' -e 'PANIC')
-check "(e) no crash or crash-restart in the server log${crash:+: $crash}" [ -z "$crash" ]
+check_no_crash "(e) no crash or crash-restart in the server log" "$LOGFILE" "$LOG_OFF"
 
 echo "# $FAILS check(s) failed"
 (( FAILS == 0 ))

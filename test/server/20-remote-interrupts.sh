@@ -28,6 +28,7 @@ q() { "$PSQL" -X -q -At -c "$1"; }
 
 q "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1
 pm_before=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || echo unknown)
+log_off=$(stat -c %s "$LOGFILE")
 
 remote_active() { echo "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND query LIKE '%pg_sleep(30)%'"; }
 
@@ -109,11 +110,8 @@ fi
 if grep -qx 43 "$out"; then ok "a fresh dblink_connect works afterwards"; else notok "reconnect failed: $(cat "$out")"; fi
 
 pm_after=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || echo unknown)
-if [[ $pm_before == "$pm_after" ]] && ! grep -q -e 'terminated by signal' -e 'was terminated by' "$LOGFILE"; then
-	ok "no postmaster crash-restart"
-else
-	notok "postmaster crash-restart or crash in the log"
-fi
+check "no postmaster restart" [ "$pm_before" = "$pm_after" ]
+check_no_crash "no crash line in the server log" "$LOGFILE" "$log_off"
 
 printf '# %d check(s) failed\n' "$FAILS"
 (( FAILS == 0 ))

@@ -18,6 +18,8 @@ N=500
 [[ ${DBLINK_LONG:-0} == 1 ]] && N=5000
 MARK=Zq7pw0rd
 
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 log_start=$(stat -c %s "$LOGFILE")
 out=$("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 2>&1 <<SQL
 SET client_min_messages = warning;
@@ -87,6 +89,6 @@ if grep -q "$MARK" <<<"$newlog"; then
 else
 	echo "ok - the password never appears in the server log"
 fi
-if grep -q -e 'terminated by signal' -e 'server process .* was terminated' <<<"$newlog"; then echo "not ok - crash in the server log"; FAILS=$((FAILS+1)); else echo "ok - no crash in the server log"; fi
+if crash=$(log_has_crash "$LOGFILE" "$log_start"); then echo "not ok - crash in the server log: $crash"; FAILS=$((FAILS+1)); else echo "ok - no crash in the server log"; fi
 printf '# %d check(s) failed\n' "$FAILS"
 (( FAILS == 0 ))

@@ -416,9 +416,7 @@ sess_close B
 # --- the server --------------------------------------------------------------
 PM_AFTER=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo unknown)
 check "the postmaster is the same process ($PM_BEFORE -> $PM_AFTER)" [ "$PM_BEFORE" = "$PM_AFTER" ]
-crash=$(tail -c +$((LOG_OFF + 1)) "$LOGFILE" | grep -E -e 'terminated by signal' -e 'server process .* was terminated' \
-	-e 'was terminated' -e 'terminating any other active server processes' -e 'reinitializing' -e 'PANIC')
-check "no crash or crash-restart in the server log${crash:+: $crash}" [ -z "$crash" ]
+check_no_crash "no crash or crash-restart in the server log" "$LOGFILE" "$LOG_OFF"
 
 echo "# $FAILS check(s) failed"
 (( FAILS == 0 ))
