@@ -73,6 +73,10 @@ typedef struct DgItem
 	DgBatch    *batch;			/* malloc()ed; C frees */
 	char	   *text;			/* malloc()ed; C frees */
 	DgError    *error;			/* malloc()ed; C frees */
+	char	   *datestyle;		/* DG_DONE, DG_ERROR of dg_query(): the remote's
+								 * DateStyle when the query string ended, or
+								 * NULL; malloc()ed, C frees */
+	char	   *intervalstyle;	/* the same for IntervalStyle */
 } DgItem;
 
 /* Where a query goes. */

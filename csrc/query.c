@@ -10,6 +10,12 @@
  * remote server's DateStyle and IntervalStyle are applied locally (in a
  * GUC nest level) so that its dates parse as it meant them.
  *
+ * A server of version 14 or later reports a change of those styles only
+ * when the whole query string has run.  So the first result of a string is
+ * converted as it streams (the styles it was produced with are known), but
+ * a later one is kept as text in a second tuplestore until the string
+ * ends, and converted then with the styles the server reported last.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -52,6 +58,9 @@ struct QueryStore
 	bool	   *nulls;
 	MemoryContext rowcxt;		/* reset per row */
 	int			guc_nestlevel;	/* > 0 while remote GUCs are applied */
+	int			guc_result;		/* the result they were applied for */
+	Tuplestorestate *deferred;	/* a later result's rows as text, or NULL */
+	TupleDesc	deferred_desc;	/* natts text columns */
 };								/* typedef QueryStore: dblink.h */
 
 /*
@@ -150,7 +159,10 @@ query_store_reset(QueryStore *qs, int result_no)
 {
 	if (qs->tuplestore)
 		tuplestore_end(qs->tuplestore);
+	if (qs->deferred)
+		tuplestore_end(qs->deferred);
 	qs->tuplestore = NULL;
+	qs->deferred = NULL;
 	qs->tupdesc = NULL;
 	qs->result_no = result_no;
 }
@@ -220,22 +232,37 @@ query_store_begin_rows(QueryStore *qs, int result_no, int ncols)
 	qs->tuplestore = query_new_tuplestore(qs);
 }
 
+/* Undo query_apply_remote_gucs: the local settings are ours again. */
+static void
+query_restore_gucs(QueryStore *qs)
+{
+	if (qs->guc_nestlevel > 0)
+		AtEOXact_GUC(true, qs->guc_nestlevel);
+	qs->guc_nestlevel = 0;
+}
+
 /*
  * While converting rows, use the remote server's DateStyle and
- * IntervalStyle where they differ from ours, as contrib does; the nest
- * level is undone at the end of the call or by error cleanup.
+ * IntervalStyle where they differ from ours, as contrib does.  Each result
+ * is read with the styles the remote reported for it (a query string may
+ * change them between results; contrib keeps the first ones and misreads
+ * dates).  The nest level is undone at the end of the call or by error
+ * cleanup.
  */
 static void
-query_apply_remote_gucs(QueryStore *qs, const DgBatch *batch)
+query_apply_remote_gucs(QueryStore *qs, int result_no,
+						const char *datestyle, const char *intervalstyle)
 {
 	static const char *const names[] = {"DateStyle", "IntervalStyle"};
 	const char *remote[2];
 	int			i;
 
-	if (qs->guc_nestlevel > 0)
+	if (qs->guc_nestlevel != 0 && qs->guc_result == result_no)
 		return;
-	remote[0] = batch->datestyle;
-	remote[1] = batch->intervalstyle;
+	query_restore_gucs(qs);
+	qs->guc_result = result_no;
+	remote[0] = datestyle;
+	remote[1] = intervalstyle;
 	for (i = 0; i < 2; i++)
 	{
 		const char *local;
@@ -254,36 +281,121 @@ query_apply_remote_gucs(QueryStore *qs, const DgBatch *batch)
 		qs->guc_nestlevel = -1; /* checked: nothing to apply */
 }
 
-/* Convert and store one batch of rows. */
+/* Convert one row of text values (NULL = SQL NULL) into the tuplestore. */
 static void
-query_store_batch(QueryStore *qs, const DgBatch *batch)
+query_store_row(QueryStore *qs, char **strs)
 {
+	MemoryContext oldcxt = MemoryContextSwitchTo(qs->rowcxt);
+	int			c;
+
+	for (c = 0; c < qs->natts; c++)
+	{
+		qs->nulls[c] = (strs[c] == NULL);
+		qs->values[c] = InputFunctionCall(&qs->infuncs[c], strs[c],
+										  qs->typioparams[c], qs->typmods[c]);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	tuplestore_putvalues(qs->tuplestore, qs->tupdesc, qs->values, qs->nulls);
+	MemoryContextReset(qs->rowcxt);
+}
+
+/* Start keeping a later result's rows as text (see the file header). */
+static void
+query_defer_begin(QueryStore *qs)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
+	MemoryContext oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	int			i;
+
+	qs->deferred_desc = CreateTemplateTupleDesc(qs->natts);
+	for (i = 0; i < qs->natts; i++)
+		TupleDescInitEntry(qs->deferred_desc, (AttrNumber) (i + 1), NULL,
+						   TEXTOID, -1, 0);
+	qs->deferred = tuplestore_begin_heap(false, false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The query string has ended and the remote reported its styles as they
+ * were then: convert the kept result with them.
+ */
+static void
+query_defer_finish(QueryStore *qs, const char *datestyle,
+				   const char *intervalstyle)
+{
+	TupleTableSlot *slot;
+	char	  **strs;
+	int			c;
+
+	if (qs->deferred == NULL)
+		return;
+	query_apply_remote_gucs(qs, qs->result_no, datestyle, intervalstyle);
+	slot = MakeSingleTupleTableSlot(qs->deferred_desc, &TTSOpsMinimalTuple);
+	strs = palloc(sizeof(char *) * Max(qs->natts, 1));
+	while (tuplestore_gettupleslot(qs->deferred, true, false, slot))
+	{
+		slot_getallattrs(slot);
+		for (c = 0; c < qs->natts; c++)
+			strs[c] = slot->tts_isnull[c] ? NULL :
+				TextDatumGetCString(slot->tts_values[c]);
+		query_store_row(qs, strs);
+		for (c = 0; c < qs->natts; c++)
+			if (strs[c])
+				pfree(strs[c]);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	pfree(strs);
+	tuplestore_end(qs->deferred);
+	qs->deferred = NULL;
+}
+
+/* Convert and store one batch of rows, or keep them as text for later. */
+static void
+query_store_batch(QueryStore *qs, const DgBatch *batch, bool defer_later)
+{
+	char	  **strs;
 	int			r;
 
 	if (batch->result_no != qs->result_no || qs->tupdesc == NULL)
+	{
 		query_store_begin_rows(qs, batch->result_no, batch->ncols);
+		if (defer_later && batch->result_no > 1)
+			query_defer_begin(qs);
+	}
 	if (batch->nrows == 0)
 		return;
-	query_apply_remote_gucs(qs, batch);
+	if (qs->deferred == NULL)
+		query_apply_remote_gucs(qs, batch->result_no, batch->datestyle,
+								batch->intervalstyle);
 
+	strs = palloc(sizeof(char *) * Max(qs->natts, 1));
 	for (r = 0; r < batch->nrows; r++)
 	{
 		const int32_t *offs = batch->offsets + (size_t) r * batch->ncols;
-		MemoryContext oldcxt = MemoryContextSwitchTo(qs->rowcxt);
 		int			c;
 
 		for (c = 0; c < qs->natts; c++)
+			strs[c] = offs[c] < 0 ? NULL : batch->data + offs[c];
+		if (qs->deferred == NULL)
 		{
-			char	   *str = offs[c] < 0 ? NULL : batch->data + offs[c];
-
-			qs->nulls[c] = (str == NULL);
-			qs->values[c] = InputFunctionCall(&qs->infuncs[c], str,
-											  qs->typioparams[c], qs->typmods[c]);
+			query_store_row(qs, strs);
+			continue;
 		}
-		MemoryContextSwitchTo(oldcxt);
-		tuplestore_putvalues(qs->tuplestore, qs->tupdesc, qs->values, qs->nulls);
-		MemoryContextReset(qs->rowcxt);
+		/* kept as text; every input function accepts its own output */
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(qs->rowcxt);
+
+			for (c = 0; c < qs->natts; c++)
+			{
+				qs->nulls[c] = (strs[c] == NULL);
+				qs->values[c] = strs[c] ? CStringGetTextDatum(strs[c]) : (Datum) 0;
+			}
+			MemoryContextSwitchTo(oldcxt);
+			tuplestore_putvalues(qs->deferred, qs->deferred_desc, qs->values, qs->nulls);
+			MemoryContextReset(qs->rowcxt);
+		}
 	}
+	pfree(strs);
 }
 
 /*
@@ -413,7 +525,7 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 			switch (dblink_wait_item(op, &item))
 			{
 				case DG_ROWS:
-					query_store_batch(qs, item.batch);
+					query_store_batch(qs, item.batch, !run->one_result);
 					break;
 				case DG_COMMAND:
 					query_store_command(qs, item.result_no, item.text);
@@ -425,6 +537,7 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 				case DG_DONE:
 					if (had_rows)
 						*had_rows = item.had_rows != 0;
+					query_defer_finish(qs, item.datestyle, item.intervalstyle);
 					finished = true;
 					break;
 				case DG_ERROR:
@@ -432,6 +545,9 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 						DgError    *err = item.error;
 
 						item.error = NULL;
+						if (!run->fail && run->keep_on_error)
+							query_defer_finish(qs, item.datestyle,
+											   item.intervalstyle);
 						dblink_report(run->fail ? ERROR : NOTICE, err,
 									  run->conname, run->action);
 						if (!run->keep_on_error)
@@ -461,9 +577,7 @@ dblink_store_end(QueryStore *qs)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
 
-	if (qs->guc_nestlevel > 0)
-		AtEOXact_GUC(true, qs->guc_nestlevel);
-	qs->guc_nestlevel = 0;
+	query_restore_gucs(qs);
 	MemoryContextDelete(qs->rowcxt);
 	if (qs->tuplestore)
 	{

@@ -79,9 +79,13 @@ dblink_item_free(DgItem *item)
 	free(item->batch);
 	free(item->text);
 	free(item->error);
+	free(item->datestyle);
+	free(item->intervalstyle);
 	item->batch = NULL;
 	item->text = NULL;
 	item->error = NULL;
+	item->datestyle = NULL;
+	item->intervalstyle = NULL;
 }
 
 /*

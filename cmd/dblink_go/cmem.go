@@ -46,8 +46,8 @@ func encodeBatch(bt *conn.Batch) any {
 	hdr := b.reserve(unsafe.Sizeof(C.DgBatch{}))
 	offs := b.reserve(uintptr(len(bt.Offsets)) * 4)
 	data := b.reserve(uintptr(len(bt.Data)))
-	ds := b.reserve(uintptr(len(bt.DateStyle) + 1))
-	is := b.reserve(uintptr(len(bt.IntervalStyle) + 1))
+	ds := b.reserve(uintptr(len(bt.Styles.DateStyle) + 1))
+	is := b.reserve(uintptr(len(bt.Styles.IntervalStyle) + 1))
 	b.alloc()
 	cb := (*C.DgBatch)(b.at(hdr))
 	cb.result_no = C.int32_t(bt.ResultNo)
@@ -57,8 +57,8 @@ func encodeBatch(bt *conn.Batch) any {
 	copy(unsafe.Slice((*int32)(b.at(offs)), len(bt.Offsets)), bt.Offsets)
 	cb.data = (*C.char)(b.at(data))
 	copy(unsafe.Slice((*byte)(b.at(data)), len(bt.Data)), bt.Data)
-	cb.datestyle = b.putString(ds, bt.DateStyle)
-	cb.intervalstyle = b.putString(is, bt.IntervalStyle)
+	cb.datestyle = b.putString(ds, bt.Styles.DateStyle)
+	cb.intervalstyle = b.putString(is, bt.Styles.IntervalStyle)
 	return b.base
 }
 

@@ -69,7 +69,7 @@ func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOpti
 	defer recoverOp(&h)
 	t := session.Target{}
 	if target.connstr != nil {
-		t.ConnStr = C.GoString(target.connstr)
+		t.Transient, t.ConnStr = true, C.GoString(target.connstr)
 	} else if target.name != nil {
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
@@ -103,6 +103,12 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		}
 	case op.Failed:
 		item.error = cError(conn.AsError(it.Err))
+	}
+	if it.DateStyle != "" {
+		item.datestyle = C.CString(it.DateStyle)
+	}
+	if it.IntervalStyle != "" {
+		item.intervalstyle = C.CString(it.IntervalStyle)
 	}
 	return C.int(item.kind)
 }

@@ -23,8 +23,7 @@ type Batch struct {
 	NRows         int
 	Offsets       []int32
 	Data          []byte
-	DateStyle     string // the remote's DateStyle when the result began
-	IntervalStyle string // the remote's IntervalStyle when the result began
+	Styles        Styles // the remote's styles as reported when the result began
 }
 
 // Sink receives what a query streams. Each method returns false when the
@@ -43,6 +42,17 @@ type Sink interface {
 type Outcome struct {
 	Tag     string // the last result's command tag
 	HadRows bool   // the last result was a row result
+	// Styles are the remote's DateStyle and IntervalStyle once the query
+	// string ended. A server of version 14 or later reports a change only
+	// then (before ReadyForQuery), so these, not those of Batch, are the
+	// styles of a later result of a multi-statement string.
+	Styles Styles
+}
+
+// Styles are the remote settings that shape date and interval output.
+type Styles struct {
+	DateStyle     string
+	IntervalStyle string
 }
 
 // Batches are cut at whichever limit comes first, so a batch stays around a
@@ -129,7 +139,9 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 			stopped = true
 		}
 	}
-	if err := mrr.Close(); err != nil {
+	err := mrr.Close()
+	out.Styles = c.styles()
+	if err != nil {
 		return out, err
 	}
 	if stopped && ctx.Err() != nil {
@@ -139,12 +151,12 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 }
 
 func (c *Conn) newBatch(resultNo, ncols int) *Batch {
-	return &Batch{
-		ResultNo:      resultNo,
-		NCols:         ncols,
-		DateStyle:     c.pg.ParameterStatus("DateStyle"),
-		IntervalStyle: c.pg.ParameterStatus("IntervalStyle"),
-	}
+	return &Batch{ResultNo: resultNo, NCols: ncols, Styles: c.styles()}
+}
+
+// styles are the remote's styles as last reported.
+func (c *Conn) styles() Styles {
+	return Styles{DateStyle: c.pg.ParameterStatus("DateStyle"), IntervalStyle: c.pg.ParameterStatus("IntervalStyle")}
 }
 
 // reset empties b for the next rows of the same result, keeping its buffers.

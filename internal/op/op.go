@@ -40,6 +40,9 @@ type Item struct {
 	Text     string // Command, Done
 	Err      error  // Failed
 	Payload  any    // Rows: the batch; Done: a value the caller adopts (e.g. a new connection)
+	// Done and Failed of a query: the remote's DateStyle and IntervalStyle
+	// when the query string ended
+	DateStyle, IntervalStyle string
 }
 
 // Emit hands an intermediate item to the backend. It blocks while the

@@ -14,12 +14,15 @@ import (
 	"github.com/dblink-go/dblink/internal/registry"
 )
 
-// Target says which connection a query uses.
+// Target says which connection a query uses: a named one, a transient
+// one opened from ConnStr for this call only (any string, "" included: as
+// in contrib it is a connection string like any other), or else the
+// unnamed one.
 type Target struct {
-	Name    string // a named connection, when Named
-	Named   bool
-	ConnStr string // a transient connection for this call only, when not ""
-	// otherwise: the unnamed connection
+	Name      string // when Named
+	Named     bool
+	ConnStr   string // when Transient
+	Transient bool
 }
 
 // Encoder turns a batch into the form the backend takes (C memory), on the
@@ -142,14 +145,14 @@ func (s *Session) Names() []string { return s.reg.Names() }
 func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) *op.Op {
 	var c *conn.Conn
 	switch {
-	case t.ConnStr != "":
-		// transient: opened inside the operation
+	case t.Transient:
+		// opened inside the operation
 	case t.Named:
 		c = s.reg.Get(t.Name)
 	default:
 		c = s.reg.Unnamed()
 	}
-	if c == nil && t.ConnStr == "" {
+	if c == nil && !t.Transient {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
 	}
 	if c != nil {
@@ -173,11 +176,13 @@ func (s *Session) runQuery(c *conn.Conn, connstr, sql string, mode conn.Mode, se
 			c = tc
 		}
 		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
+		end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
+			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 		if err != nil {
 			s.noteError(c, err, sql)
-			return op.Item{Kind: op.Failed, Err: err}
+			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 		}
-		return op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
+		return end
 	})
 }
 
