@@ -92,6 +92,9 @@ typedef struct DgConnectOptions
 {
 	int32_t		require_password;	/* non-superuser: password rule applies */
 	const char *client_encoding;	/* the local database's encoding */
+	char	  **environ;		/* the backend's environment now: libpq reads
+								 * PGHOST, PGSERVICEFILE, HOME, ... at every
+								 * connect, and a backend may setenv() */
 } DgConnectOptions;
 
 /* How dg_query() treats results. */

@@ -199,6 +199,7 @@ gocore_connect_options(void)
 	/* the password rule binds whoever is the current user (SET ROLE counts) */
 	opts.require_password = !superuser();
 	opts.client_encoding = GetDatabaseEncodingName();
+	opts.environ = environ;
 	return opts;
 }
 

@@ -43,7 +43,7 @@ var (
 func dg_init(notify_fd C.int, envp **C.char, errmsg **C.char) (rc C.int) {
 	defer recoverTo(func(msg string) { *errmsg = C.CString(msg); rc = -1 })
 	notifyFD = int(notify_fd)
-	adoptEnvironment(envp)
+	syncEnvironment(envp)
 	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) }})
 	return 0
 }
@@ -219,26 +219,44 @@ func dg_shutdown() {
 	}
 }
 
-// adoptEnvironment makes the backend's environment (PGHOST, PGPORT, HOME,
-// ...) the one pgconn reads, as libpq would see it.
-func adoptEnvironment(envp **C.char) {
+// syncEnvironment makes the Go copy of the environment the backend's own
+// (envp: its environ now), as libpq reads it at every connect: the copy the
+// runtime took at load time is unusable (the postmaster wrote its ps
+// display over that memory), and a backend may setenv() at any time.
+// Variables are set only where the copies differ and removed only where
+// the backend has none; since the Go runtime mirrors both into the C
+// environment, the backend's own environment never changes.
+func syncEnvironment(envp **C.char) {
 	if envp == nil {
 		return
 	}
+	backend := map[string]string{}
 	for _, kv := range unsafe.Slice(envp, 1<<20) {
 		if kv == nil {
 			break
 		}
-		k, v, ok := strings.Cut(C.GoString(kv), "=")
-		if ok && k != "" {
-			if cur, set := os.LookupEnv(k); !set || cur != v {
-				os.Setenv(k, v)
+		if k, v, ok := strings.Cut(C.GoString(kv), "="); ok && k != "" {
+			backend[k] = v
+		}
+	}
+	for k, v := range backend {
+		if cur, set := os.LookupEnv(k); !set || cur != v {
+			os.Setenv(k, v)
+		}
+	}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PG") {
+			if _, keep := backend[k]; !keep {
+				os.Unsetenv(k)
 			}
 		}
 	}
 }
 
+// settings are a new connection's settings; they bring the environment up
+// to date first.
 func settings(o *C.DgConnectOptions) conn.Settings {
+	syncEnvironment(o.environ)
 	return conn.Settings{ClientEncoding: C.GoString(o.client_encoding), RequirePassword: o.require_password != 0}
 }
 

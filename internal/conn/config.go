@@ -54,16 +54,26 @@ const (
 // pgconnKeys are the keywords handed to pgconn's own parser as they are.
 // Everything else is applied by BuildConfig or refused.
 var pgconnKeys = []string{
-	"service", "user", "password", "passfile", "channel_binding", "dbname",
-	"host", "port", "sslmode", "sslcert", "sslkey", "sslpassword",
-	"sslrootcert", "sslsni", "krbsrvname", "target_session_attrs",
+	"user", "password", "channel_binding", "dbname", "host", "port",
+	"sslmode", "sslsni", "krbsrvname", "target_session_attrs",
 }
 
-// BuildConfig turns parsed options into a pgconn.Config: libpq's checks and
-// messages first, then pgconn's parser for the keywords it shares with
-// libpq, then the libpq-only keywords applied to the Config. The Config
-// sends only real server settings as startup parameters.
+// fileKeys name files pgconn would read itself, at once and whole: they go
+// to its parser empty (which also overrides the environment and the
+// defaults), and files.go reads them under libpq's rules instead.
+var fileKeys = []string{"passfile", "sslcert", "sslkey", "sslrootcert"}
+
+// BuildConfig turns parsed options into a pgconn.Config: the service's
+// settings, libpq's checks and messages, then pgconn's parser for the
+// keywords it shares with libpq, then the libpq-only keywords and the
+// files the connection needs applied to the Config. The Config sends only
+// real server settings as startup parameters. It reads files: call it
+// where a connection is made, never on the backend's thread.
 func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
+	o, serviceFile, err := withService(o)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkConnectOptions(o); err != nil {
 		return nil, err
 	}
@@ -78,9 +88,27 @@ func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
 	d := newDialer(o)
 
 	pgOpts := pgconnOptions(o, hosts, hostaddrs, ports)
-	cfg, err := pgconn.ParseConfigWithOptions(pgOpts.String(), pgconn.ParseConfigOptions{ConnStringAllowedKeys: pgconnKeys})
+	for _, k := range fileKeys {
+		pgOpts[k] = ""
+	}
+	connString := pgOpts.String()
+	if serviceFile != "" {
+		// PGSERVICE reaches pgconn's parser through the environment: let
+		// it find the same service in the same (checked) file, beneath
+		// the settings above, which already hold that service's.
+		connString += " service=" + quoteConnInfoValue(serviceName(o)) +
+			" servicefile=" + quoteConnInfoValue(serviceFile)
+	}
+	allowed := append(append([]string{"service", "servicefile"}, pgconnKeys...), fileKeys...)
+	cfg, err := pgconn.ParseConfigWithOptions(connString, pgconn.ParseConfigOptions{ConnStringAllowedKeys: allowed})
 	if err != nil {
 		return nil, pgconnParseError(o, err)
+	}
+	if err := applyTLSFiles(cfg, o); err != nil {
+		return nil, err
+	}
+	if cfg.Password == "" {
+		cfg.Password = passwordFromFile(o, cfg)
 	}
 
 	cfg.ConnectTimeout = d.connectTimeout
@@ -201,15 +229,11 @@ func tlsVersion(o Options, key string) (uint16, error) {
 	return 0, connInfoErrorf(`invalid %s value: "%s"`, key, v)
 }
 
-// refuseUnsupported refuses what libpq would honor but this core cannot.
+// refuseUnsupported refuses what libpq would honor but this core cannot
+// (certificate revocation lists: see applyTLSFiles).
 func refuseUnsupported(o Options) error {
 	if v := o["replication"]; !isFalseish(v) {
 		return connInfoErrorf(`replication connections are not supported by dblink (replication=%s)`, v)
-	}
-	for _, k := range []string{"sslcrl", "sslcrldir"} {
-		if o[k] != "" {
-			return connInfoErrorf(`connection option "%s" is not supported: certificate revocation lists cannot be checked`, k)
-		}
 	}
 	return nil
 }

@@ -155,8 +155,8 @@ func TestBuildConfigErrors(t *testing.T) {
 		{"host=/tmp/s sslmode=foo", `invalid sslmode value: "foo"`},
 		{"host=/tmp/s replication=database", `replication connections are not supported by dblink (replication=database)`},
 		{"host=/tmp/s replication=true", `replication connections are not supported by dblink (replication=true)`},
-		{"host=/tmp/s sslcrl=/x", `connection option "sslcrl" is not supported: certificate revocation lists cannot be checked`},
-		{"host=/tmp/s sslcrldir=/x", `connection option "sslcrldir" is not supported: certificate revocation lists cannot be checked`},
+		{"host=127.0.0.1 sslcrl=/x", `connection option "sslcrl" is not supported: certificate revocation lists cannot be checked`},
+		{"host=127.0.0.1 sslcrldir=/x", `connection option "sslcrldir" is not supported: certificate revocation lists cannot be checked`},
 		{"host=/tmp/s gssencmode=require", `gssencmode value "require" invalid when GSSAPI support is not compiled in`},
 		{"host=a,b hostaddr=127.0.0.1", `could not match 2 host names to 1 hostaddr values`},
 		{"host=/tmp/s service=dblink_no_such_service", `definition of service "dblink_no_such_service" not found`},
@@ -177,7 +177,7 @@ func TestBuildConfigErrors(t *testing.T) {
 		}
 	}
 	for _, ok := range []string{"replication=0", "replication=off", "replication=false", "replication=''",
-		"sslcrl=''", "gssencmode=prefer", "gssencmode=disable", "gssencmode=allow"} {
+		"sslcrl=''", "sslcrl=/x", "sslmode=disable sslcrldir=/x", "gssencmode=prefer", "gssencmode=disable", "gssencmode=allow"} {
 		o, err := ParseConnInfo("host=/tmp/s " + ok)
 		if err != nil {
 			t.Fatal(err)

@@ -36,10 +36,17 @@ type Notification struct {
 	Payload string
 }
 
-// Prepare parses and checks a connection string without touching the
-// network: the first half of contrib's connect sequence, which runs before
-// the duplicate-name check.
-func Prepare(connstr string, s Settings) (*pgconn.Config, error) {
+// Plan is a connection string checked by Prepare, to be opened by Open.
+type Plan struct {
+	opts Options
+	set  Settings
+}
+
+// Prepare parses a connection string and applies the password rule,
+// without touching a file or the network: the part of contrib's connect
+// sequence that runs before the duplicate-name check, on the backend's
+// thread.
+func Prepare(connstr string, s Settings) (*Plan, error) {
 	opts, err := ParseConnInfo(connstr)
 	if err != nil {
 		if s.RequirePassword {
@@ -51,11 +58,7 @@ func Prepare(connstr string, s Settings) (*pgconn.Config, error) {
 	if s.RequirePassword && !opts.HasPassword() {
 		return nil, errPasswordNotGiven
 	}
-	cfg, err := BuildConfig(opts, s)
-	if err != nil {
-		return nil, connectFailed(opts.scrub(err.Error()))
-	}
-	return cfg, nil
+	return &Plan{opts: opts, set: s}, nil
 }
 
 // passwordSetting matches "password=..." inside a quoted value.
@@ -73,8 +76,14 @@ func (o Options) scrub(msg string) string {
 	return passwordSetting.ReplaceAllString(msg, "${1}"+redacted)
 }
 
-// Open connects with a config from Prepare. A cancelled ctx ends the attempt.
-func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
+// Open builds the connection's config (reading the files it needs) and
+// connects. A cancelled ctx ends the attempt.
+func Open(ctx context.Context, p *Plan) (*Conn, error) {
+	s := p.set
+	cfg, err := BuildConfig(p.opts, s)
+	if err != nil {
+		return nil, connectFailed(p.opts.scrub(err.Error()))
+	}
 	c := &Conn{sem: make(chan struct{}, 1)}
 	cfg.OnNotice = logNotice
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
@@ -162,11 +171,11 @@ func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgCon
 
 // Connect is Prepare followed by Open.
 func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
-	cfg, err := Prepare(connstr, s)
+	p, err := Prepare(connstr, s)
 	if err != nil {
 		return nil, err
 	}
-	return Open(ctx, cfg, s)
+	return Open(ctx, p)
 }
 
 // Close ends the session politely (a Terminate message) once no operation

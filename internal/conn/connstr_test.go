@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"maps"
 	"strings"
 	"testing"
@@ -177,9 +178,13 @@ func TestURIShapedWordIsRedacted(t *testing.T) {
 }
 
 func TestPrepareScrubsPasswordFromValueErrors(t *testing.T) {
-	_, err := Prepare("port= password=s3cret dbname=x", Settings{})
+	p, err := Prepare("port= password=s3cret dbname=x", Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), p)
 	if err == nil {
-		t.Fatal("Prepare accepted a non-numeric port")
+		t.Fatal("Open accepted a non-numeric port")
 	}
 	e := AsError(err)
 	if strings.Contains(e.Message+e.Detail+e.Hint, "s3cret") {

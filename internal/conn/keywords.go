@@ -18,46 +18,50 @@ type Keyword struct {
 	// Debug marks options libpq displays as "D"; contrib's validator refuses
 	// them everywhere.
 	Debug bool
+
+	// EnvVar is the environment variable libpq takes the value from when
+	// the string does not give one ("" for none).
+	EnvVar string
 }
 
 // Keywords is libpq 15's PQconndefaults() list, in its order.
 var Keywords = []Keyword{
-	{Name: "service"},
-	{Name: "user", UserMapping: true},
-	{Name: "password", Secret: true, UserMapping: true},
-	{Name: "passfile"},
-	{Name: "channel_binding"},
-	{Name: "connect_timeout"},
-	{Name: "dbname"},
-	{Name: "host"},
-	{Name: "hostaddr"},
-	{Name: "port"},
-	{Name: "client_encoding"},
-	{Name: "options"},
-	{Name: "application_name"},
+	{Name: "service", EnvVar: "PGSERVICE"},
+	{Name: "user", UserMapping: true, EnvVar: "PGUSER"},
+	{Name: "password", Secret: true, UserMapping: true, EnvVar: "PGPASSWORD"},
+	{Name: "passfile", EnvVar: "PGPASSFILE"},
+	{Name: "channel_binding", EnvVar: "PGCHANNELBINDING"},
+	{Name: "connect_timeout", EnvVar: "PGCONNECT_TIMEOUT"},
+	{Name: "dbname", EnvVar: "PGDATABASE"},
+	{Name: "host", EnvVar: "PGHOST"},
+	{Name: "hostaddr", EnvVar: "PGHOSTADDR"},
+	{Name: "port", EnvVar: "PGPORT"},
+	{Name: "client_encoding", EnvVar: "PGCLIENTENCODING"},
+	{Name: "options", EnvVar: "PGOPTIONS"},
+	{Name: "application_name", EnvVar: "PGAPPNAME"},
 	{Name: "fallback_application_name"},
 	{Name: "keepalives"},
 	{Name: "keepalives_idle"},
 	{Name: "keepalives_interval"},
 	{Name: "keepalives_count"},
 	{Name: "tcp_user_timeout"},
-	{Name: "sslmode"},
-	{Name: "sslcompression"},
-	{Name: "sslcert"},
-	{Name: "sslkey"},
+	{Name: "sslmode", EnvVar: "PGSSLMODE"},
+	{Name: "sslcompression", EnvVar: "PGSSLCOMPRESSION"},
+	{Name: "sslcert", EnvVar: "PGSSLCERT"},
+	{Name: "sslkey", EnvVar: "PGSSLKEY"},
 	{Name: "sslpassword", Secret: true, UserMapping: true},
-	{Name: "sslrootcert"},
-	{Name: "sslcrl"},
-	{Name: "sslcrldir"},
-	{Name: "sslsni"},
-	{Name: "requirepeer"},
-	{Name: "ssl_min_protocol_version"},
-	{Name: "ssl_max_protocol_version"},
-	{Name: "gssencmode"},
-	{Name: "krbsrvname"},
-	{Name: "gsslib"},
+	{Name: "sslrootcert", EnvVar: "PGSSLROOTCERT"},
+	{Name: "sslcrl", EnvVar: "PGSSLCRL"},
+	{Name: "sslcrldir", EnvVar: "PGSSLCRLDIR"},
+	{Name: "sslsni", EnvVar: "PGSSLSNI"},
+	{Name: "requirepeer", EnvVar: "PGREQUIREPEER"},
+	{Name: "ssl_min_protocol_version", EnvVar: "PGSSLMINPROTOCOLVERSION"},
+	{Name: "ssl_max_protocol_version", EnvVar: "PGSSLMAXPROTOCOLVERSION"},
+	{Name: "gssencmode", EnvVar: "PGGSSENCMODE"},
+	{Name: "krbsrvname", EnvVar: "PGKRBSRVNAME"},
+	{Name: "gsslib", EnvVar: "PGGSSLIB"},
 	{Name: "replication", Debug: true},
-	{Name: "target_session_attrs"},
+	{Name: "target_session_attrs", EnvVar: "PGTARGETSESSIONATTRS"},
 }
 
 // keywordIndex maps a keyword name to its position in Keywords.

@@ -18,12 +18,12 @@ const (
 // copy across the cgo boundary: value (r, c) is the NUL-terminated bytes at
 // Data[Offsets[r*NCols+c]:], or SQL NULL when that offset is -1.
 type Batch struct {
-	ResultNo      int // which result of the query string, from 1
-	NCols         int
-	NRows         int
-	Offsets       []int32
-	Data          []byte
-	Styles        Styles // the remote's styles as reported when the result began
+	ResultNo int // which result of the query string, from 1
+	NCols    int
+	NRows    int
+	Offsets  []int32
+	Data     []byte
+	Styles   Styles // the remote's styles as reported when the result began
 }
 
 // Sink receives what a query streams. Each method returns false when the

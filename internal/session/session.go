@@ -61,12 +61,20 @@ var (
 
 // Connect opens a connection and, once the backend takes the result,
 // registers it under name (or as the unnamed connection when name is nil,
-// closing the one it replaces). The checks that need no network (string,
-// password rule) fail at once.
+// closing the one it replaces). As in contrib, the password rule is checked
+// first, then whether the name is taken, and only then is the string
+// turned into a config (files read) and the server reached.
 func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.Op {
-	// As in contrib, a duplicate name is noticed only after connecting (in
-	// adopt): a bad string or an unreachable server is reported first.
-	cfg, err := conn.Prepare(connstr, set)
+	// contrib checks the password rule (which parses the string), then
+	// the name, then lets libpq parse and connect
+	taken := name != nil && s.reg.Get(*name) != nil
+	if taken && !set.RequirePassword {
+		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errDuplicate})
+	}
+	plan, err := conn.Prepare(connstr, set)
+	if err == nil && taken {
+		err = errDuplicate
+	}
 	if err != nil {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
 	}
@@ -88,7 +96,7 @@ func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.O
 		return it
 	}
 	return s.start(adopt, func(ctx context.Context, _ op.Emit) op.Item {
-		c, err := conn.Open(ctx, cfg, set)
+		c, err := conn.Open(ctx, plan)
 		if err != nil {
 			return op.Item{Kind: op.Failed, Err: err}
 		}

@@ -44,7 +44,7 @@ SELECT dblink_disconnect();
 SELECT dblink_connect('dup', 'dbname=contrib_regression');
 SELECT dblink_connect('dup', 'dbname=contrib_regression');
 \echo :LAST_ERROR_SQLSTATE
--- the connection is attempted before the name is checked
+-- the name is checked before the string is parsed or a connection attempted
 SELECT dblink_connect('dup', 'this is not a connection string');
 \echo :LAST_ERROR_SQLSTATE
 -- a named and the unnamed connection are independent
