@@ -262,13 +262,14 @@ postmaster_pid() {
 
 # log_has_crash LOGFILE [OFFSET]: true (and prints the lines) when the server
 # log, from byte OFFSET on, shows a backend killed by a signal, one that
-# exited with a status other than 0 or 1 (a Go `fatal error` exits with 2),
+# exited with a status other than 0 or 1 (a Go `fatal error` exits with 2;
+# 1 is a normal exit, e.g. the logical replication launcher's at shutdown),
 # or a crash-restart of the postmaster.  The one list of crash lines.
 log_has_crash() {
 	local log=$1 off=${2:-0}
 	tail -c +$((off + 1)) "$log" | grep -E \
 		-e 'terminated by signal' \
-		-e 'exited with exit code' \
+		-e 'exited with exit code ([2-9]|[1-9][0-9])' \
 		-e 'server process .* was terminated' \
 		-e 'terminating any other active server processes' \
 		-e 'reinitializing' \
