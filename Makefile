@@ -3,6 +3,8 @@
 #   make                    build dblink.so, dblink_go.so and the extension script
 #   make install            install into the server named by PG_CONFIG (honors DESTDIR)
 #   make test               every test, on throwaway clusters (see test/run.sh)
+#   make installcheck       the pg_regress suite against a running server that
+#                           has this dblink installed (PGHOST, PGPORT, PGUSER)
 
 MODULE_big = dblink
 OBJS = \
@@ -20,7 +22,13 @@ OBJS = \
 EXTENSION = dblink
 DATA = sql/dblink--1.0--1.1.sql sql/dblink--1.1--1.2.sql
 DATA_built = dblink--1.2.sql
-EXTRA_CLEAN = dblink_go.so dblink_go.h
+EXTRA_CLEAN = dblink_go.so dblink_go.h \
+	test/regress/results test/regress/regression.diffs test/regress/regression.out
+
+# `make installcheck`: the pg_regress suite; test/regress/tests is the one
+# list of tests (comments and blank lines dropped).
+REGRESS = $(shell sed -e 's/[#].*//' $(srcdir)/test/regress/tests)
+REGRESS_OPTS = --inputdir=$(srcdir)/test/regress --outputdir=test/regress
 
 # The install script is assembled from one fragment per area of the API.
 SQL_PARTS = 00-header 10-connections 20-queries 30-cursors 40-async 50-builders 60-fdw
