@@ -60,6 +60,7 @@ typedef struct GoCore
 	DgOp		(*cancel_query) (const char *name);
 	char	   *(*error_message) (const char *name);
 	DgOp		(*get_notify) (const char *name);
+	int			(*remote_sockets) (void);
 } GoCore;
 
 static GoCore gocore;			/* valid once gocore_loaded */
@@ -165,6 +166,7 @@ gocore_load(void)
 	gocore.cancel_query = gocore_symbol(lib, path, "dg_cancel_query");
 	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
 	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
+	gocore.remote_sockets = gocore_symbol(lib, path, "dg_remote_sockets");
 
 	old = gocore_block_signals();
 	rc = gocore.init(gocore_eventfd, environ, &initerr);
@@ -235,7 +237,9 @@ gocore_connect(const char *name, const char *connstr)
 
 	gocore_load();
 	opts = gocore_connect_options();
+	dblink_extfd_reserve();
 	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
+	dblink_extfd_sync();
 	return op;
 }
 
@@ -247,7 +251,10 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 
 	gocore_load();
 	opts = gocore_connect_options();
+	if (target->connstr != NULL)
+		dblink_extfd_reserve();		/* a transient connection */
 	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
+	dblink_extfd_sync();
 	return op;
 }
 
@@ -257,6 +264,8 @@ gocore_op_next(DgOp op, DgItem *item)
 	int			kind;
 
 	GOCORE_CALL(kind = gocore.op_next(op, item));
+	if (kind == DG_DONE || kind == DG_ERROR)
+		dblink_extfd_sync();	/* a connect failed, a connection closed */
 	return kind;
 }
 
@@ -264,6 +273,7 @@ void
 gocore_op_release(DgOp op)
 {
 	GOCORE_CALL(gocore.op_release(op));
+	dblink_extfd_sync();
 }
 
 /*
@@ -274,6 +284,7 @@ void
 gocore_op_discard(DgOp op)
 {
 	GOCORE_CALL(gocore.op_discard(op));
+	dblink_extfd_sync();
 }
 
 bool
@@ -282,6 +293,7 @@ gocore_disconnect(const char *name)
 	int			found;
 
 	GOCORE_CALL(found = gocore.disconnect(name));
+	dblink_extfd_sync();
 	return found != 0;
 }
 
@@ -418,4 +430,14 @@ gocore_get_notify(const char *name)
 
 	GOCORE_CALL(op = gocore.get_notify(name));
 	return op;
+}
+
+/* Remote connections open or being opened (see extfd.c); -1 if unknown. */
+int
+gocore_remote_sockets(void)
+{
+	int			n;
+
+	GOCORE_CALL(n = gocore.remote_sockets());
+	return n;
 }

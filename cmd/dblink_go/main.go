@@ -202,6 +202,18 @@ func dg_debug_state() (line *C.char) {
 		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024))
 }
 
+// dg_remote_sockets returns how many remote connections are open or being
+// opened: the shim holds as many of PostgreSQL's external-FD slots.
+//
+//export dg_remote_sockets
+func dg_remote_sockets() (n C.int) {
+	defer recoverTo(func(string) { n = -1 })
+	if sess == nil {
+		return 0
+	}
+	return C.int(sess.Sockets())
+}
+
 // dg_shutdown cancels running queries and closes every connection; the
 // shim calls it at backend exit. Bounded in time.
 //
