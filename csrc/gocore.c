@@ -61,6 +61,8 @@ typedef struct GoCore
 	char	   *(*error_message) (const char *name);
 	DgOp		(*get_notify) (const char *name);
 	int			(*remote_sockets) (void);
+	DgError    *(*check_password) (const char *connstr,
+									const DgConnectOptions *opts);
 } GoCore;
 
 static GoCore gocore;			/* valid once gocore_loaded */
@@ -167,6 +169,7 @@ gocore_load(void)
 	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
 	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
 	gocore.remote_sockets = gocore_symbol(lib, path, "dg_remote_sockets");
+	gocore.check_password = gocore_symbol(lib, path, "dg_check_password");
 
 	old = gocore_block_signals();
 	rc = gocore.init(gocore_eventfd, environ, &initerr);
@@ -229,6 +232,24 @@ gocore_take_string(char *s)
 	return copy;
 }
 
+/*
+ * Before a connection is opened, in contrib's order: the password rule's
+ * check of the string (non-superusers), then a file descriptor slot.
+ */
+static void
+gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
+{
+	if (opts->require_password)
+	{
+		DgError    *err;
+
+		GOCORE_CALL(err = gocore.check_password(connstr, opts));
+		if (err != NULL)
+			dblink_raise(err);
+	}
+	dblink_extfd_reserve();
+}
+
 DgOp
 gocore_connect(const char *name, const char *connstr)
 {
@@ -237,7 +258,7 @@ gocore_connect(const char *name, const char *connstr)
 
 	gocore_load();
 	opts = gocore_connect_options();
-	dblink_extfd_reserve();
+	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
 	dblink_extfd_sync();
 	return op;
@@ -252,7 +273,7 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 	gocore_load();
 	opts = gocore_connect_options();
 	if (target->connstr != NULL)
-		dblink_extfd_reserve();		/* a transient connection */
+		gocore_prepare_connect(target->connstr, &opts); /* transient */
 	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
 	dblink_extfd_sync();
 	return op;

@@ -214,6 +214,19 @@ func dg_remote_sockets() (n C.int) {
 	return C.int(sess.Sockets())
 }
 
+// dg_check_password returns the error of the password rule's check of a
+// connection string (NULL when it passes or does not apply), which the shim
+// makes before it reserves the connection's file descriptor slot.
+//
+//export dg_check_password
+func dg_check_password(connstr *C.char, opts *C.DgConnectOptions) (e *C.DgError) {
+	defer recoverTo(func(string) { e = nil }) // the connect checks again
+	if err := session.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
+		return cError(conn.AsError(err))
+	}
+	return nil
+}
+
 // dg_shutdown cancels running queries and closes every connection; the
 // shim calls it at backend exit. Bounded in time.
 //

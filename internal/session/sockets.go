@@ -39,3 +39,20 @@ func openCounted(release func(), open func() (*conn.Conn, error)) (c *conn.Conn,
 	}
 	return c, err
 }
+
+// CheckPassword is the password rule's check of a connection string that
+// contrib makes before it reserves the connection's slot: the error a
+// non-superuser gets for a string without a password (or one that does not
+// parse), else nil. Any other problem of the string is reported by the
+// connect itself, after the slot, as libpq reports it.
+func CheckPassword(connstr string, set conn.Settings) error {
+	if !set.RequirePassword {
+		return nil
+	}
+	_, err := conn.Prepare(connstr, set)
+	// 2F003 is what Prepare returns for the password rule and nothing else
+	if err != nil && conn.AsError(err).SQLState == "2F003" {
+		return err
+	}
+	return nil
+}

@@ -114,3 +114,19 @@ func TestOpenCountedReleasesOnFailureAndPanic(t *testing.T) {
 	}()
 	waitSockets(t, s, 0)
 }
+
+func TestCheckPassword(t *testing.T) {
+	rule := conn.Settings{RequirePassword: true}
+	if err := CheckPassword("dbname=x", rule); err == nil || conn.AsError(err).SQLState != "2F003" {
+		t.Fatalf("no password under the rule: got %v", err)
+	}
+	if err := CheckPassword("dbname=x password=y", rule); err != nil {
+		t.Fatalf("with a password: got %v", err)
+	}
+	if err := CheckPassword("dbname=x port=bad password=y", rule); err != nil {
+		t.Fatalf("other problems are the connect's to report: got %v", err)
+	}
+	if err := CheckPassword("dbname=x", conn.Settings{}); err != nil {
+		t.Fatalf("superuser: got %v", err)
+	}
+}

@@ -12,7 +12,9 @@
 #   (1) named connections until the error: its SQLSTATE, message, DETAIL and
 #       HINT, and a plausible count N (printed; contrib opens 11 here);
 #   (2) with every slot taken, connecting under a name already in use gives
-#       the same error (the slot is checked before the duplicate name);
+#       the same error (the slot is checked before the duplicate name), and
+#       so does a non-superuser's string with a password, while one without
+#       gets `password is required` (that check comes before the slot);
 #   (3) disconnecting two frees exactly two slots, and a duplicate-name
 #       failure in between does not keep one;
 #   (4) after disconnecting everything: 50 connects that fail (bad string,
@@ -23,7 +25,9 @@
 #       connect ends on connect_timeout=1 instead) leave every slot but the
 #       unnamed connection's: N - 1 named connections open again, and one
 #       more once the unnamed one is disconnected;
-#   (5) the backend is the same one all along and the log has no crash.
+#   (5) the backend is the same one all along and the log has no crash;
+#   (6) with one slot free, a duplicate-name failure gives its slot back
+#       (contrib 15 keeps it until the backend exits: noted, not counted).
 #
 # Run by test/run.sh (env STAGE, PGBIN, TMPDIR, DBLINK_REPO); starts and
 # stops its own cluster.  About 10 s.
@@ -75,6 +79,7 @@ LPORT=$(head -1 "$TMPDIR/listener.port")
 # COUNT|error (stopping at 100).
 out=$("$PGBIN/psql" -X -q -At -d postgres 2>&1 <<SQL
 CREATE EXTENSION dblink;
+CREATE ROLE extfd_user;
 CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS \$\$
 DECLARE st text; msg text; det text; hnt text;
 BEGIN
@@ -107,6 +112,10 @@ END \$\$;
 SELECT 'pid=' || pg_backend_pid();
 SELECT 'fill=' || fill('a');
 SELECT 'dup_full=' || try(\$\$SELECT dblink_connect('a1', 'dbname=postgres')\$\$);
+SET ROLE extfd_user;
+SELECT 'nopw_full=' || try(\$\$SELECT dblink_connect('x', 'dbname=postgres')\$\$);
+SELECT 'pw_full=' || try(\$\$SELECT dblink_connect('x', 'dbname=postgres password=secret')\$\$);
+RESET ROLE;
 SELECT 'disc=' || dblink_disconnect('a0') || dblink_disconnect('a1');
 SELECT 'after_disc=' || fill('b');
 SELECT 'disc_all=' || count(dblink_disconnect(n)) FROM unnest(dblink_get_connections()) AS n;
@@ -149,6 +158,8 @@ check "(1) named connections until the error end with contrib's error (08001, me
 echo "# (1) $n named connections opened before the error (contrib 15: 11 on the reference machine)"
 check "(1) a plausible count of connections: 5 <= $n <= 20" eval '[[ $n =~ ^[0-9]+$ ]] && (( n >= 5 && n <= 20 ))'
 check "(2) every slot taken: a name already in use gets the external-FD error" [ "$(val dup_full)" = "$FD_ERR" ]
+check "(2) a non-superuser's string without a password: the password error comes first" [ "$(val nopw_full)" = "2F003|password is required|Non-superusers must provide a password in the connection string.|" ]
+check "(2) with a password: the external-FD error" [ "$(val pw_full)" = "$FD_ERR" ]
 check "(3) two disconnected: exactly two connect again" [ "$(val after_disc)" = "2|$FD_ERR" ]
 check "(4) the failing connects failed as expected" eval '[[ $(val bad_string) == "0 ok, last error: 08001|"* && $(val refused) == "0 ok, last error: 08001|"* ]]'
 check "(4) the transient calls ran" [ "$(val transient)" = "50 ok, last error: none" ]
