@@ -10,6 +10,7 @@ MODULE_big = dblink
 OBJS = \
 	csrc/gocore.o \
 	csrc/wait.o \
+	csrc/extfd.o \
 	csrc/report.o \
 	csrc/connection.o \
 	csrc/query.o \

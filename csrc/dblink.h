@@ -31,6 +31,11 @@ extern DgOp gocore_get_result(const char *name);
 extern DgOp gocore_cancel_query(const char *name);
 extern char *gocore_error_message(const char *name);
 extern DgOp gocore_get_notify(const char *name);
+extern int	gocore_remote_sockets(void);
+
+/* extfd.c: remote connections against fd.c's limit on external FDs */
+extern void dblink_extfd_reserve(void);
+extern void dblink_extfd_sync(void);
 
 /* wait.c: the one interruptible wait of the shim */
 extern int	dblink_wait_item(DgOp op, DgItem *item);

@@ -60,6 +60,9 @@ typedef struct GoCore
 	DgOp		(*cancel_query) (const char *name);
 	char	   *(*error_message) (const char *name);
 	DgOp		(*get_notify) (const char *name);
+	int			(*remote_sockets) (void);
+	DgError    *(*check_password) (const char *connstr,
+									const DgConnectOptions *opts);
 } GoCore;
 
 static GoCore gocore;			/* valid once gocore_loaded */
@@ -165,6 +168,8 @@ gocore_load(void)
 	gocore.cancel_query = gocore_symbol(lib, path, "dg_cancel_query");
 	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
 	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
+	gocore.remote_sockets = gocore_symbol(lib, path, "dg_remote_sockets");
+	gocore.check_password = gocore_symbol(lib, path, "dg_check_password");
 
 	old = gocore_block_signals();
 	rc = gocore.init(gocore_eventfd, environ, &initerr);
@@ -228,6 +233,24 @@ gocore_take_string(char *s)
 	return copy;
 }
 
+/*
+ * Before a connection is opened, in contrib's order: the password rule's
+ * check of the string (non-superusers), then a file descriptor slot.
+ */
+static void
+gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
+{
+	if (opts->require_password)
+	{
+		DgError    *err;
+
+		GOCORE_CALL(err = gocore.check_password(connstr, opts));
+		if (err != NULL)
+			dblink_raise(err);
+	}
+	dblink_extfd_reserve();
+}
+
 DgOp
 gocore_connect(const char *name, const char *connstr)
 {
@@ -236,7 +259,9 @@ gocore_connect(const char *name, const char *connstr)
 
 	gocore_load();
 	opts = gocore_connect_options();
+	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
+	dblink_extfd_sync();
 	return op;
 }
 
@@ -248,7 +273,10 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 
 	gocore_load();
 	opts = gocore_connect_options();
+	if (target->connstr != NULL)
+		gocore_prepare_connect(target->connstr, &opts); /* transient */
 	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
+	dblink_extfd_sync();
 	return op;
 }
 
@@ -258,6 +286,8 @@ gocore_op_next(DgOp op, DgItem *item)
 	int			kind;
 
 	GOCORE_CALL(kind = gocore.op_next(op, item));
+	if (kind == DG_DONE || kind == DG_ERROR)
+		dblink_extfd_sync();	/* a connect failed, a connection closed */
 	return kind;
 }
 
@@ -265,6 +295,7 @@ void
 gocore_op_release(DgOp op)
 {
 	GOCORE_CALL(gocore.op_release(op));
+	dblink_extfd_sync();
 }
 
 /*
@@ -275,6 +306,7 @@ void
 gocore_op_discard(DgOp op)
 {
 	GOCORE_CALL(gocore.op_discard(op));
+	dblink_extfd_sync();
 }
 
 bool
@@ -283,6 +315,7 @@ gocore_disconnect(const char *name)
 	int			found;
 
 	GOCORE_CALL(found = gocore.disconnect(name));
+	dblink_extfd_sync();
 	return found != 0;
 }
 
@@ -419,4 +452,14 @@ gocore_get_notify(const char *name)
 
 	GOCORE_CALL(op = gocore.get_notify(name));
 	return op;
+}
+
+/* Remote connections open or being opened (see extfd.c); -1 if unknown. */
+int
+gocore_remote_sockets(void)
+{
+	int			n;
+
+	GOCORE_CALL(n = gocore.remote_sockets());
+	return n;
 }

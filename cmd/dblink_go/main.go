@@ -208,6 +208,31 @@ func dg_debug_state() (line *C.char) {
 		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024))
 }
 
+// dg_remote_sockets returns how many remote connections are open or being
+// opened: the shim holds as many of PostgreSQL's external-FD slots.
+//
+//export dg_remote_sockets
+func dg_remote_sockets() (n C.int) {
+	defer recoverTo(func(string) { n = -1 })
+	if sess == nil {
+		return 0
+	}
+	return C.int(sess.Sockets())
+}
+
+// dg_check_password returns the error of the password rule's check of a
+// connection string (NULL when it passes or does not apply), which the shim
+// makes before it reserves the connection's file descriptor slot.
+//
+//export dg_check_password
+func dg_check_password(connstr *C.char, opts *C.DgConnectOptions) (e *C.DgError) {
+	defer recoverTo(func(string) { e = nil }) // the connect checks again
+	if err := session.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
+		return cError(conn.AsError(err))
+	}
+	return nil
+}
+
 // dg_shutdown cancels running queries and closes every connection; the
 // shim calls it at backend exit. Bounded in time.
 //

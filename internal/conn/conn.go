@@ -25,6 +25,9 @@ type Conn struct {
 	pg  *pgconn.PgConn
 	sem chan struct{} // held by the operation using pg
 
+	onClose   func()    // see OnClose
+	closeOnce sync.Once // runs onClose once
+
 	mu            sync.Mutex
 	notifications []Notification // received, not yet read by the backend
 }
@@ -181,6 +184,7 @@ func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
 // Close ends the session politely (a Terminate message) once no operation
 // uses the connection, or abruptly when ctx ends first.
 func (c *Conn) Close(ctx context.Context) {
+	c.closing()
 	select {
 	case c.sem <- struct{}{}:
 		c.pg.Close(ctx)
@@ -222,11 +226,26 @@ const closeTimeout = 2 * time.Second
 
 // CloseSoon closes c in the background (used where the backend must not wait).
 func (c *Conn) CloseSoon() {
+	c.closing()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		c.Close(ctx)
 	}()
+}
+
+// OnClose sets f to run once, on the caller's goroutine, when c starts
+// closing (Close or CloseSoon): the owner's count of open connections drops
+// when the close is decided, as contrib releases a connection's
+// external-FD slot next to PQfinish. Set it before c is shared.
+func (c *Conn) OnClose(f func()) { c.onClose = f }
+
+func (c *Conn) closing() {
+	c.closeOnce.Do(func() {
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
 }
 
 // IsClosed reports whether the connection is known to be gone.

@@ -7,6 +7,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dblink-go/dblink/internal/conn"
@@ -47,6 +48,8 @@ type Session struct {
 	// unnamedCursors: the unnamed slot's cursor bookkeeping, which survives
 	// replacing the unnamed connection (as in contrib)
 	unnamedCursors cursorState
+	// sockets: remote connections open or being opened (see sockets.go)
+	sockets atomic.Int64
 }
 
 // New returns an empty session; notify wakes the backend's wait.
@@ -95,8 +98,9 @@ func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.O
 		}
 		return it
 	}
+	release := s.reserveSocket()
 	return s.start(adopt, func(ctx context.Context, _ op.Emit) op.Item {
-		c, err := conn.Open(ctx, plan)
+		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Open(ctx, plan) })
 		if err != nil {
 			return op.Item{Kind: op.Failed, Err: err}
 		}
@@ -174,9 +178,13 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 // runQuery starts sql on c, or on a transient connection to connstr when
 // c is nil.
 func (s *Session) runQuery(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings) *op.Op {
+	var release func()
+	if c == nil {
+		release = s.reserveSocket()
+	}
 	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
 		if c == nil {
-			tc, err := conn.Connect(ctx, connstr, set)
+			tc, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
 			if err != nil {
 				return op.Item{Kind: op.Failed, Err: err}
 			}
