@@ -92,14 +92,15 @@ func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
 		pgOpts[k] = ""
 	}
 	connString := pgOpts.String()
-	if serviceFile != "" {
-		// PGSERVICE reaches pgconn's parser through the environment: let
-		// it find the same service in the same (checked) file, beneath
-		// the settings above, which already hold that service's.
-		connString += " service=" + quoteConnInfoValue(serviceName(o)) +
-			" servicefile=" + quoteConnInfoValue(serviceFile)
+	if _, given := o["service"]; serviceFile != "" && !given {
+		// PGSERVICE reaches pgconn's parser through the environment (which
+		// it shares with the backend, so it cannot be hidden): let it find
+		// the same service in the same checked file, beneath the settings
+		// above, which already hold that service's. pgconn's reader is
+		// stricter than libpq's (see the README).
+		connString += " servicefile=" + quoteConnInfoValue(serviceFile)
 	}
-	allowed := append(append([]string{"service", "servicefile"}, pgconnKeys...), fileKeys...)
+	allowed := append(append([]string{"servicefile"}, pgconnKeys...), fileKeys...)
 	cfg, err := pgconn.ParseConfigWithOptions(connString, pgconn.ParseConfigOptions{ConnStringAllowedKeys: allowed})
 	if err != nil {
 		return nil, pgconnParseError(o, err)

@@ -18,12 +18,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgpassfile"
-	"github.com/jackc/pgservicefile"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -133,10 +134,10 @@ func serviceName(o Options) string {
 }
 
 // withService returns o with the settings of its service (the service
-// keyword, else PGSERVICE) added beneath its own, as libpq does: the
-// user's service file (PGSERVICEFILE, else ~/.pg_service.conf) first, then
-// the system-wide one. file is the service file it came from ("" when no
-// service was asked for).
+// keyword, even empty, else PGSERVICE) added beneath its own, as libpq's
+// parseServiceInfo does: the user's service file (PGSERVICEFILE, else
+// ~/.pg_service.conf) first, then the system-wide one. file is the service
+// file it came from ("" when no service was asked for).
 func withService(o Options) (out Options, file string, err error) {
 	name := serviceName(o)
 	if _, given := o["service"]; !given && name == "" {
@@ -159,19 +160,15 @@ func withService(o Options) (out Options, file string, err error) {
 		if err != nil {
 			return nil, "", connInfoErrorf(`service file "%s" not found`, path)
 		}
-		sf, err := pgservicefile.ParseServicefile(bytes.NewReader(data))
+		settings, found, err := parseServiceFile(data, path, name)
 		if err != nil {
-			return nil, "", connInfoErrorf(`syntax error in service file "%s"`, path)
+			return nil, "", err
 		}
-		svc, err := sf.GetService(name)
-		if err != nil {
+		if !found {
 			continue
 		}
 		out = Options{}
-		for k, v := range svc.Settings {
-			if _, known := LookupKeyword(k); !known || k == "service" {
-				return nil, "", connInfoErrorf(`syntax error in service file "%s"`, path)
-			}
+		for k, v := range settings {
 			out[k] = v
 		}
 		for k, v := range o {
@@ -180,6 +177,53 @@ func withService(o Options) (out Options, file string, err error) {
 		return out, path, nil
 	}
 	return nil, "", connInfoErrorf(`definition of service "%s" not found`, name)
+}
+
+// maxServiceLine is libpq's line buffer: longer lines are an error.
+const maxServiceLine = 255
+
+// parseServiceFile is libpq 15's parseServiceFile for a libpq built
+// without LDAP: the settings of section [name] of a service file, whether
+// it was found, and libpq's error (naming the file and line) for a line of
+// that section it cannot take. Lines outside that section are not checked.
+func parseServiceFile(data []byte, path, name string) (map[string]string, bool, error) {
+	settings := map[string]string{}
+	found := false
+	for i, line := range strings.Split(string(data), "\n") {
+		lineNo := i + 1
+		if len(line) >= maxServiceLine {
+			return nil, false, connInfoErrorf(`line %d too long in service file "%s"`, lineNo, path)
+		}
+		line = strings.TrimFunc(line, func(r rune) bool { return r < 128 && isConnInfoSpace(byte(r)) })
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			if found {
+				break // the end of the service's section
+			}
+			found = strings.HasPrefix(line[1:], name) && len(line) > len(name)+1 && line[len(name)+1] == ']'
+			continue
+		}
+		if !found {
+			continue
+		}
+		key, val, ok := strings.Cut(line, "=")
+		switch {
+		case !ok:
+			// also an LDAP URL: this build has no LDAP
+			return nil, false, connInfoErrorf(`syntax error in service file "%s", line %d`, path, lineNo)
+		case key == "service":
+			return nil, false, connInfoErrorf(`nested service specifications not supported in service file "%s", line %d`, path, lineNo)
+		}
+		if _, known := LookupKeyword(key); !known {
+			return nil, false, connInfoErrorf(`syntax error in service file "%s", line %d`, path, lineNo)
+		}
+		if _, set := settings[key]; !set {
+			settings[key] = val // the first one counts, as in libpq
+		}
+	}
+	return settings, found, nil
 }
 
 // --- password file ------------------------------------------------------
@@ -295,17 +339,45 @@ func verifyServer(cs tls.ConnectionState, o Options, mode, host string) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("server sent no certificate")
 	}
+	leaf := cs.PeerCertificates[0]
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
 	for _, c := range cs.PeerCertificates[1:] {
 		opts.Intermediates.AddCert(c)
 	}
-	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
-		return err
+	if _, err := leaf.Verify(opts); err != nil {
+		return connInfoErrorf("SSL error: certificate verify failed")
 	}
-	if host != "" {
-		return cs.PeerCertificates[0].VerifyHostname(host)
+	if host != "" && leaf.VerifyHostname(host) != nil {
+		return hostMismatch(leaf, host)
 	}
 	return nil
+}
+
+// hostMismatch words a certificate that does not name host as libpq 15
+// does, counting the names it examined: the subject alternative names,
+// and the common name when no alternative name of host's kind exists.
+func hostMismatch(leaf *x509.Certificate, host string) error {
+	var names []string
+	names = append(names, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	ofHostsKind := len(leaf.DNSNames) > 0
+	if net.ParseIP(host) != nil {
+		ofHostsKind = len(leaf.IPAddresses) > 0
+	}
+	if !ofHostsKind && leaf.Subject.CommonName != "" {
+		names = append(names, leaf.Subject.CommonName)
+	}
+	switch len(names) {
+	case 0:
+		return connInfoErrorf("could not get server's host name from server certificate")
+	case 1:
+		return connInfoErrorf(`server certificate for "%s" does not match host name "%s"`, names[0], host)
+	case 2:
+		return connInfoErrorf(`server certificate for "%s" (and 1 other name) does not match host name "%s"`, names[0], host)
+	}
+	return connInfoErrorf(`server certificate for "%s" (and %d other names) does not match host name "%s"`, names[0], len(names)-1, host)
 }
 
 // rootCertificates loads the root certificate file, if there is one. A

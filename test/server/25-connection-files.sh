@@ -84,13 +84,13 @@ try() {
 	out=$("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d postgres 2>&1 <<-SQL
 		SET statement_timeout = '10s';
 		SET ROLE $role;
-		SELECT dblink_connect('c', \$c\$$connstr\$c\$) IS NULL;
+		SELECT dblink_connect('c', \$c\$$connstr\$c\$) AS connected \gset
 		SELECT * FROM dblink('c', \$q\$$sql\$q\$) AS t(v text);
-		SELECT dblink_disconnect('c') IS NULL;
+		SELECT dblink_disconnect('c') AS disconnected \gset
 	SQL
 	)
 	TRY_MS=$(( $(now_ms) - t0 ))
-	TRY_OUT=$(grep -v '^f$' <<<"$out")
+	TRY_OUT=$out
 }
 plain() { try regress_files_plain "$@"; }
 base="host=127.0.0.1 port=$P dbname=postgres user=u password=pw"
@@ -99,7 +99,7 @@ base="host=127.0.0.1 port=$P dbname=postgres user=u password=pw"
 for f in /dev/zero "$F/fifo" "$F/root-only"; do
 	plain "$base sslmode=disable sslrootcert=$f"
 	check "sslmode=disable sslrootcert=$f connects without reading it (${TRY_MS} ms: ${TRY_OUT//$'\n'/ | })" \
-		[ "$TRY_OUT" = f ] -a "$TRY_MS" -lt 5000
+		[ "$TRY_OUT" = f -a "$TRY_MS" -lt 5000 ]
 done
 
 # --- TLS -----------------------------------------------------------------------
@@ -114,10 +114,10 @@ plain "$base sslmode=verify-ca sslrootcert=$F/ca.crt"
 check "sslmode=verify-ca with the right CA connects" [ "$TRY_OUT" = t ]
 plain "$base sslmode=require sslrootcert=$F/other.crt"
 check "sslmode=require verifies against a root certificate that exists (${TRY_OUT//$'\n'/ | })" \
-	grep -q '^ERROR:  08001' <<<"$TRY_OUT"
+	grep -q 'ERROR:  08001.*DETAIL:.*certificate verify failed' <<<"${TRY_OUT//$'\n'/ }"
 plain "$base sslmode=verify-full sslrootcert=$F/ca.crt"
 check "sslmode=verify-full checks the host name (127.0.0.1 is not localhost: ${TRY_OUT//$'\n'/ | })" \
-	grep -q '^ERROR:  08001' <<<"$TRY_OUT"
+	grep -q 'ERROR:  08001.*DETAIL:.*server certificate for "localhost" (and 1 other name) does not match host name "127.0.0.1"' <<<"${TRY_OUT//$'\n'/ }"
 plain "host=localhost hostaddr=127.0.0.1 port=$P dbname=postgres user=u password=pw sslmode=verify-full sslrootcert=$F/ca.crt"
 check "sslmode=verify-full with the certificate's host name connects" [ "$TRY_OUT" = t ]
 
@@ -126,7 +126,7 @@ if [[ $KIND == ours ]]; then
 	for f in /dev/zero "$F/fifo"; do
 		plain "$base sslmode=require sslrootcert=$f"
 		check "sslrootcert=$f with TLS: a clean ERROR within 5 s (${TRY_MS} ms: ${TRY_OUT//$'\n'/ | })" \
-			grep -q 'ERROR:  08001.*not a regular file' <<<"${TRY_OUT//$'\n'/ }"
+			grep -qi 'ERROR:  08001.*not a regular file' <<<"${TRY_OUT//$'\n'/ }"
 		check "  ... and in time" [ "$TRY_MS" -lt 5000 ]
 		plain "$base sslmode=require sslcert=$f sslkey=$f"
 		check "sslcert=$f with TLS, the server asking for no certificate: connects (${TRY_OUT//$'\n'/ | })" [ "$TRY_OUT" = t ]
@@ -153,8 +153,7 @@ check "passfile=/dev/zero is not a plain file: ignored at once (${TRY_MS} ms)" \
 
 # --- the environment is read at every connect ----------------------------------
 # regress_setenv(name, value) calls setenv() in the backend; built into the stage
-LIBDIR=$("$PGBIN/pg_config" --pkglibdir 2>/dev/null)
-LIBDIR=$STAGE${LIBDIR:-/usr/lib/postgresql/15/lib}
+LIBDIR=$("$PGBIN/pg_config" --pkglibdir)    # the stage's (pg_config is relocatable)
 cat >"$TMPDIR/regress_setenv.c" <<'EOF'
 #include "postgres.h"
 #include <stdlib.h>
