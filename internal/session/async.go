@@ -357,10 +357,11 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 	return text, nil
 }
 
-// GetNotify is dblink_get_notify: first the input waiting on the socket is
-// read (by an empty query, when no operation is using the connection),
-// then every notification received and not yet returned comes out, in
-// arrival order, as one batch of rows (notify_name, be_pid, extra).
+// GetNotify is dblink_get_notify: first the input that has arrived on the
+// socket is read (nothing is sent; skipped while an operation uses the
+// connection, which reads it anyway), then every notification received and
+// not yet returned comes out, in arrival order, as one batch of rows
+// (notify_name, be_pid, extra).
 func (s *Session) GetNotify(name *string) *op.Op {
 	var c *conn.Conn
 	if name == nil {
@@ -373,7 +374,7 @@ func (s *Session) GetNotify(name *string) *op.Op {
 	}
 	s.consumeInput(c)
 	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
-		c.TryHold(func(h conn.Held) { h.ConsumeInput(ctx) })
+		c.TryHold(func(h conn.Held) { h.ConsumeInput() })
 		ns := c.TakeNotifications()
 		if len(ns) == 0 {
 			return op.Item{Kind: op.Done}
