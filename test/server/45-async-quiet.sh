@@ -7,6 +7,10 @@
 #       state_change stay as they were, also inside a remote transaction
 #       (whose idle-in-transaction timer must not restart); a notification
 #       sent to the remote is still delivered.
+#   (2) A batch that dblink_is_busy looked ahead at is freed when the
+#       connection is dropped: 200 rounds of connect, send_query of a 1 MB
+#       result, is_busy, disconnect grow the backend's VmRSS by less than
+#       RSS_LIMIT_KB (contrib: ~40 kB; a leak of one batch per round: ~40 MB).
 #
 # Run by test/run.sh with PGHOST, PGPORT, STAGE, LOGFILE, TMPDIR set.
 set -uo pipefail
@@ -16,6 +20,7 @@ PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
 PSQL=$PGBIN/psql
 export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
+RSS_LIMIT_KB=${RSS_LIMIT_KB:-8192}
 
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
@@ -69,6 +74,36 @@ if grep -q 'NOTICE:  00000: DELIVERED 1' <<<"$out"; then
 	ok "a notification is delivered"
 else
 	notok "the notification was not delivered: $out"
+fi
+
+# --- (2) no leak when a connection is dropped after dblink_is_busy ------------
+rounds() {
+	cat <<-SQL
+		DO \$\$
+		BEGIN
+			FOR i IN 1..$1 LOOP
+				PERFORM dblink_connect('p', 'dbname=postgres application_name=aq_leak');
+				PERFORM dblink_send_query('p', 'SELECT repeat(''x'', 100000) FROM generate_series(1, 10)');
+				PERFORM pg_sleep(0.02);
+				PERFORM dblink_is_busy('p');
+				PERFORM dblink_disconnect('p');
+			END LOOP;
+		END \$\$;
+		SELECT substring(pg_read_file('/proc/self/status') FROM 'VmRSS:\s+(\d+) kB');
+	SQL
+}
+out=$( { echo "SET statement_timeout = '120s';"; rounds 30; rounds 200; } |
+	"$PSQL" -X -q -At -v ON_ERROR_STOP=1 2>&1)
+mapfile -t rss < <(grep -E '^[0-9]+$' <<<"$out")
+if (( ${#rss[@]} != 2 )); then
+	notok "RSS not measured: $out"
+else
+	growth=$(( rss[1] - rss[0] ))
+	if (( growth < RSS_LIMIT_KB )); then
+		ok "200 rounds of send_query, is_busy, disconnect: VmRSS +${growth} kB (${rss[0]} -> ${rss[1]} kB)"
+	else
+		notok "200 rounds of send_query, is_busy, disconnect: VmRSS +${growth} kB (${rss[0]} -> ${rss[1]} kB), limit ${RSS_LIMIT_KB} kB"
+	fi
 fi
 
 check_no_crash "no backend crash" "$LOGFILE" "$off"
