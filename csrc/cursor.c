@@ -82,6 +82,7 @@ dblink_open(PG_FUNCTION_ARGS)
 {
 	CursorArgs	args = {0};
 	DgOp		op;
+	char	   *action;
 	char	   *result;
 
 	args.fail = true;
@@ -113,9 +114,10 @@ dblink_open(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrong number of arguments");
 
 	cursor_check_connection(&args);
+	action = psprintf("while opening cursor \"%s\"", args.curname);
+	/* nothing may fail between starting the operation and waiting for it */
 	op = gocore_cursor_open(args.key, args.curname, args.sql);
-	result = cursor_finish_command(op, &args,
-								   psprintf("while opening cursor \"%s\"", args.curname));
+	result = cursor_finish_command(op, &args, action);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -161,10 +163,10 @@ dblink_fetch(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrong number of arguments");
 
 	cursor_check_connection(&args);
-	op = gocore_cursor_fetch(args.key, args.curname, args.count);
 	run.fail = args.fail;
 	run.conname = args.conname;
 	run.action = psprintf("while fetching from cursor \"%s\"", args.curname);
+	op = gocore_cursor_fetch(args.key, args.curname, args.count);
 	/* only odd cursor names make the last result a command */
 	if (dblink_store_op(qs, op, &run, &had_rows) && !had_rows)
 		ereport(ERROR,
@@ -183,6 +185,7 @@ dblink_close(PG_FUNCTION_ARGS)
 {
 	CursorArgs	args = {0};
 	DgOp		op;
+	char	   *action;
 	char	   *result;
 
 	args.fail = true;
@@ -208,8 +211,8 @@ dblink_close(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrong number of arguments");
 
 	cursor_check_connection(&args);
+	action = psprintf("while closing cursor \"%s\"", args.curname);
 	op = gocore_cursor_close(args.key, args.curname);
-	result = cursor_finish_command(op, &args,
-								   psprintf("while closing cursor \"%s\"", args.curname));
+	result = cursor_finish_command(op, &args, action);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }

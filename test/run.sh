@@ -157,6 +157,43 @@ step "stage install ($KIND)" stage_install "$STAGE_DIR" "$KIND" || finish
 step "cluster start" cluster_start main "$STAGE_DIR" auto || finish
 MAIN_PID=$(postmaster_pid "$PGDATA")
 
+# --- live Go tests -------------------------------------------------------------
+# The Go tests named *Live run against a cluster of their own twice: over
+# its unix socket (peer checks, a server that asks for no password) and over
+# 127.0.0.1 (libpq's error texts; password authentication for one role,
+# trust for the others). Each must pass in at least one of the two runs:
+# none may only skip.
+go_live_tests() {
+	local race=() out=$DBLINK_TMP/go-live.out want passed rc=0
+	[[ $(go env CGO_ENABLED) == 1 ]] && race=( -race )
+	cluster_start live "$STAGE_DIR" auto || return 1
+	local hba=$PGDATA/pg_hba.conf
+	{ printf 'host all dblink_live_pw 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n'; cat "$hba"; } >"$hba.new"
+	mv "$hba.new" "$hba"
+	chown "$PG_OS_USER:" "$hba"
+	as_pg "$PGBIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -d postgres -c "SELECT pg_reload_conf()" \
+		-c "CREATE ROLE dblink_live_pw LOGIN PASSWORD 'live-pw'" >/dev/null || rc=1
+	: >"$out"
+	(( rc == 0 )) && { (cd "$REPO" && DBLINK_TEST_PGHOST=$PGHOST DBLINK_TEST_PGPORT=$PGPORT DBLINK_TEST_PGUSER=postgres \
+		go test "${race[@]}" -count=1 -timeout 5m -run 'Live$' -v ./...) >>"$out" 2>&1 || rc=1; }
+	(( rc == 0 )) && { (cd "$REPO" && DBLINK_TEST_PGHOST=127.0.0.1 DBLINK_TEST_PGPORT=$PGPORT DBLINK_TEST_PGUSER=postgres \
+		DBLINK_TEST_PWUSER=dblink_live_pw DBLINK_TEST_PWPASS=live-pw \
+		go test "${race[@]}" -count=1 -timeout 5m -run 'Live$' -v ./...) >>"$out" 2>&1 || rc=1; }
+	cluster_stop live
+	cluster_use main
+	grep -E '^(--- |ok|FAIL|\s+\S+_test\.go)' "$out"
+	(( rc == 0 )) || return 1
+	want=$(cd "$REPO" && go test -list 'Live$' ./... | grep -E '^Test' | sort -u)
+	passed=$(sed -n 's/^--- PASS: \(Test[^ ]*\).*/\1/p' "$out" | sort -u)
+	if [[ -z $want || $want != "$passed" ]]; then
+		echo "live tests that never passed: $(comm -23 <(echo "$want") <(echo "$passed") | xargs)"
+		return 1
+	fi
+}
+if [[ $KIND == ours && $GO_TESTS == 1 ]]; then
+	step "go test (live, against the cluster)" go_live_tests
+fi
+
 # --- pg_regress --------------------------------------------------------------
 run_regress() {
 	local tests=() line name status

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,6 +25,10 @@ import (
 type Conn struct {
 	pg  *pgconn.PgConn
 	sem chan struct{} // held by the operation using pg
+	// closed mirrors pg.IsClosed() for the backend's thread: pgconn is not
+	// safe for concurrent use, so only the holder of sem reads pg's state,
+	// and stores it here when it lets go
+	closed atomic.Bool
 
 	onClose   func()    // see OnClose
 	closeOnce sync.Once // runs onClose once
@@ -188,10 +193,12 @@ func (c *Conn) Close(ctx context.Context) {
 	select {
 	case c.sem <- struct{}{}:
 		c.pg.Close(ctx)
+		c.closed.Store(true)
 		<-c.sem
 	case <-ctx.Done():
 		// An operation still holds the connection (its query was cancelled
 		// and has not ended): cut the socket.
+		c.closed.Store(true)
 		c.pg.Conn().Close()
 	}
 }
@@ -213,7 +220,14 @@ func (c *Conn) acquire(ctx context.Context) error {
 	}
 }
 
-func (c *Conn) release() { <-c.sem }
+// release lets go of the connection, first noting whether the operation
+// found it lost.
+func (c *Conn) release() {
+	if c.pg.IsClosed() {
+		c.closed.Store(true)
+	}
+	<-c.sem
+}
 
 // logNotice writes a remote NOTICE or WARNING to the server's log the way
 // libpq's default notice processor does under contrib dblink.
@@ -248,5 +262,6 @@ func (c *Conn) closing() {
 	})
 }
 
-// IsClosed reports whether the connection is known to be gone.
-func (c *Conn) IsClosed() bool { return c.pg.IsClosed() }
+// IsClosed reports whether the connection is known to be gone, as the last
+// operation that used it left it. Safe while another goroutine uses it.
+func (c *Conn) IsClosed() bool { return c.closed.Load() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,13 +53,33 @@ func (h Held) Exec(ctx context.Context, sql string) (Outcome, error) {
 	return h.c.query(ctx, sql, ModeExec, nil)
 }
 
+// consumeWait bounds ConsumeInput: long enough for its first read to find
+// what has arrived, short enough not to stall the caller.
+const consumeWait = time.Millisecond
+
 // ConsumeInput reads what the server sent while the connection was idle
-// (notifications) by running an empty query, as PQconsumeInput would.
-func (h Held) ConsumeInput(ctx context.Context) {
-	if h.c.pg.IsClosed() {
+// (notifications, parameter changes, a FATAL before it went away), as
+// PQconsumeInput does: nothing is sent, and a read that would wait ends at a
+// short socket deadline. A timeout leaves pgconn's state intact (a partly
+// read message is completed by the next read); the context is Background
+// on purpose, since a cancelled context makes pgconn send a cancel request.
+// Any other read error closes the connection, as it would for libpq.
+func (h Held) ConsumeInput() {
+	pg := h.c.pg
+	if pg.IsClosed() {
 		return
 	}
-	_ = h.c.pg.Exec(ctx, "").Close()
+	nc := pg.Conn()
+	if nc.SetReadDeadline(time.Now().Add(consumeWait)) != nil {
+		return
+	}
+	// WaitForNotification returns after each notification: read on until
+	// the deadline (or an error) ends it
+	for pg.WaitForNotification(context.Background()) == nil {
+	}
+	if !pg.IsClosed() {
+		_ = nc.SetReadDeadline(time.Time{})
+	}
 }
 
 // TakeNotifications returns the notifications received so far, in arrival

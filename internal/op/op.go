@@ -63,7 +63,9 @@ type Op struct {
 	taken   bool // the backend consumed final
 	adopt   func(Item) Item
 	abandon func(Item) // disposes of an untaken item's payload
-	mu      sync.Mutex // guards taken and discarding against the goroutine
+	// released: the Released hook, nil once called
+	released func()
+	mu       sync.Mutex // guards taken and discarding against the goroutine
 	// discarding: Discard was called; items are disposed of, not queued
 	discarding bool
 	// skipResult: SkipResult was called for this result; its rows and end
@@ -86,6 +88,9 @@ type Hooks struct {
 	// Abandon, if set, disposes of the payload of an item nobody took (for
 	// example closes a connection opened after the backend gave up waiting).
 	Abandon func(Item)
+	// Released, if set, runs once on the caller's thread when Release or
+	// Discard first ends the backend's interest in the Op.
+	Released func()
 }
 
 // Start runs work on a new goroutine.
@@ -93,12 +98,13 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 	ctx, cancel := context.WithCancel(parent)
 	notify := h.Notify
 	o := &Op{
-		ctx:     ctx,
-		cancel:  cancel,
-		items:   make(chan Item, queueDepth),
-		done:    make(chan struct{}),
-		adopt:   h.Adopt,
-		abandon: h.Abandon,
+		ctx:      ctx,
+		cancel:   cancel,
+		items:    make(chan Item, queueDepth),
+		done:     make(chan struct{}),
+		adopt:    h.Adopt,
+		abandon:  h.Abandon,
+		released: h.Released,
 	}
 	emit := func(it Item) bool {
 		if o.drops(it) {
@@ -172,6 +178,7 @@ func (o *Op) Next() Item {
 // and finishes in the background; whatever it produced and nobody took is
 // disposed of.
 func (o *Op) Release() {
+	o.letGo()
 	o.cancel()
 	select {
 	case <-o.done:
@@ -185,6 +192,7 @@ func (o *Op) Release() {
 // work runs to its end (a remote query completes) and whatever it produced
 // or still produces is disposed of.
 func (o *Op) Discard() {
+	o.letGo()
 	o.mu.Lock()
 	o.discarding = true
 	o.mu.Unlock()
@@ -203,6 +211,20 @@ func (o *Op) Discard() {
 			}
 			break
 		}
+	}
+}
+
+// letGo is the backend's side of Release and Discard: the item WaitReady
+// or SkipResult kept aside is disposed of (the goroutine's drain cannot see
+// it), and the Released hook runs.
+func (o *Op) letGo() {
+	if it := o.front; it != nil {
+		o.front = nil
+		o.dispose(*it)
+	}
+	if r := o.released; r != nil {
+		o.released = nil
+		r()
 	}
 }
 

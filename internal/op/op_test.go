@@ -70,3 +70,40 @@ func TestReleaseCancels(t *testing.T) {
 		t.Fatal("the work was not cancelled")
 	}
 }
+
+// An item WaitReady took aside is disposed of when the backend lets go of
+// the Op: Release (a dropped connection) and Discard alike.
+func TestLetGoDisposesFront(t *testing.T) {
+	for _, how := range []string{"release", "discard"} {
+		t.Run(how, func(t *testing.T) {
+			var mu sync.Mutex
+			var disposed []any
+			released := 0
+			o := Start(context.Background(), Hooks{
+				Notify:   func() {},
+				Abandon:  func(it Item) { mu.Lock(); disposed = append(disposed, it.Payload); mu.Unlock() },
+				Released: func() { released++ },
+			}, func(ctx context.Context, emit Emit) Item {
+				emit(Item{Kind: Rows, Payload: "batch"})
+				<-ctx.Done()
+				return Item{Kind: Failed, Err: ctx.Err()}
+			})
+			o.WaitReady(5 * time.Second)
+			if how == "release" {
+				o.Release()
+			} else {
+				o.Discard()
+				o.Release() // ends the work; Released must not run twice
+			}
+			o.Wait(context.Background())
+			mu.Lock()
+			defer mu.Unlock()
+			if len(disposed) != 1 || disposed[0] != "batch" {
+				t.Errorf("disposed of %v, want [batch]", disposed)
+			}
+			if released != 1 {
+				t.Errorf("Released ran %d times, want 1", released)
+			}
+		})
+	}
+}

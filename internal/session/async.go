@@ -17,6 +17,10 @@ import (
 // (pending and the asyncQuery are only touched on the backend's thread).
 type link struct {
 	pending *asyncQuery
+	// active: the operation the backend started on the connection and has
+	// not yet released (it may be converting the rows, which can call
+	// dblink again): the connection is busy for any other call meanwhile
+	active  *op.Op
 	errText string      // libpq's error message buffer, newlines included
 	cursors cursorState // a named connection's cursor bookkeeping
 }
@@ -55,21 +59,28 @@ func (s *Session) forget(c *conn.Conn) {
 	delete(s.links, c)
 	s.mu.Unlock()
 	if l != nil && l.pending != nil {
-		l.pending.op.Release()
+		l.pending.release(s)
 	}
 }
 
+// inProgressLocked reports whether l's connection is busy for the backend:
+// an async query is pending, or an operation the backend started has not
+// been released. Caller holds s.mu.
+func (l *link) inProgressLocked() bool { return l.pending != nil || l.active != nil }
+
 // sendStart is PQsendQuery's start on a registered connection. It fails
-// when an async query is pending (for dblink() rowsCall the pending results
-// are then discarded, as contrib's cleanup does) or when the connection is
-// known to be lost; the returned op carries contrib's error. Otherwise
-// libpq's error text is reset and nil is returned.
+// when the connection is in progress (an async query is pending: for
+// dblink() rowsCall the pending results are then discarded, as contrib's
+// cleanup does; or a call of the backend still uses it, and this call is
+// nested in its conversion) or when the connection is known to be lost; the
+// returned op carries contrib's error. Otherwise libpq's error text is reset
+// and nil is returned.
 func (s *Session) sendStart(c *conn.Conn, rowsCall bool) *op.Op {
 	s.mu.Lock()
 	l := s.linkLocked(c)
 	var pending *asyncQuery
 	switch {
-	case l.pending != nil:
+	case l.inProgressLocked():
 		l.errText += errInProgress + "\n"
 		pending = l.pending
 		if rowsCall {
@@ -131,7 +142,7 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 	s.mu.Lock()
 	l := s.linkLocked(c)
 	switch {
-	case l.pending != nil:
+	case l.inProgressLocked():
 		l.errText += errInProgress + "\n"
 	case c.IsClosed():
 		l.errText = "no connection to the server\n"
@@ -145,7 +156,7 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 	}
 	s.mu.Unlock()
 
-	o := s.runQuery(c, "", sql, conn.ModeRows, conn.Settings{})
+	o := s.start(nil, s.queryWork(c, "", sql, conn.ModeRows, conn.Settings{}))
 	s.mu.Lock()
 	l.pending = &asyncQuery{op: o}
 	s.mu.Unlock()
@@ -218,6 +229,15 @@ func (a *asyncQuery) next(s *Session) op.Item {
 	return a.op.Next()
 }
 
+// release drops the query and cancels it, remote side included.
+func (a *asyncQuery) release(s *Session) {
+	if a.peeked != nil {
+		s.abandon(*a.peeked)
+		a.peeked = nil
+	}
+	a.op.Release()
+}
+
 // discard drops the query: it runs to its end remotely and its results are
 // thrown away (contrib's dblink() reads and discards them).
 func (a *asyncQuery) discard(s *Session) {
@@ -288,11 +308,7 @@ func (r *ResultReader) Release() {
 	}
 	r.boundary = true
 	r.s.endPending(r.c, r.a)
-	if r.a.peeked != nil {
-		r.s.abandon(*r.a.peeked)
-		r.a.peeked = nil
-	}
-	r.a.op.Release()
+	r.a.release(r.s)
 }
 
 // Discard ends a read that a local error stopped in the middle of a
@@ -357,10 +373,11 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 	return text, nil
 }
 
-// GetNotify is dblink_get_notify: first the input waiting on the socket is
-// read (by an empty query, when no operation is using the connection),
-// then every notification received and not yet returned comes out, in
-// arrival order, as one batch of rows (notify_name, be_pid, extra).
+// GetNotify is dblink_get_notify: first the input that has arrived on the
+// socket is read (nothing is sent; skipped while an operation uses the
+// connection, which reads it anyway), then every notification received and
+// not yet returned comes out, in arrival order, as one batch of rows
+// (notify_name, be_pid, extra).
 func (s *Session) GetNotify(name *string) *op.Op {
 	var c *conn.Conn
 	if name == nil {
@@ -373,7 +390,7 @@ func (s *Session) GetNotify(name *string) *op.Op {
 	}
 	s.consumeInput(c)
 	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
-		c.TryHold(func(h conn.Held) { h.ConsumeInput(ctx) })
+		c.TryHold(func(h conn.Held) { h.ConsumeInput() })
 		ns := c.TakeNotifications()
 		if len(ns) == 0 {
 			return op.Item{Kind: op.Done}

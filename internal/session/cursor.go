@@ -72,7 +72,7 @@ func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
 		return op.Finished(s.hooks(nil), failed(errNotAvailable))
 	}
 	s.mu.Lock()
-	if s.linkLocked(c).pending != nil && st.began {
+	if s.linkLocked(c).inProgressLocked() && st.began {
 		// contrib counts the cursor before its DECLARE fails
 		st.count++
 	}
@@ -80,7 +80,7 @@ func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+	return s.startOn(c, func(ctx context.Context, _ op.Emit) op.Item {
 		err := c.Hold(ctx, func(h conn.Held) error {
 			if h.TxStatus() == 'I' && !c.IsClosed() {
 				if _, err := h.Exec(ctx, "BEGIN"); err != nil {
@@ -115,7 +115,7 @@ func (s *Session) CloseCursor(name *string, cur string) *op.Op {
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+	return s.startOn(c, func(ctx context.Context, _ op.Emit) op.Item {
 		err := c.Hold(ctx, func(h conn.Held) error {
 			if err := s.command(ctx, c, h, "CLOSE "+cur); err != nil {
 				return err
@@ -155,5 +155,5 @@ func (s *Session) FetchCursor(name *string, cur string, count int) *op.Op {
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.runQuery(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{})
+	return s.startOn(c, s.queryWork(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{}))
 }

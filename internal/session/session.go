@@ -167,22 +167,23 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 	if c == nil && !t.Transient {
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
 	}
-	if c != nil {
-		if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
-			return busy
-		}
+	if c == nil {
+		return s.start(nil, s.queryWork(nil, t.ConnStr, sql, mode, set))
 	}
-	return s.runQuery(c, t.ConnStr, sql, mode, set)
+	if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
+		return busy
+	}
+	return s.startOn(c, s.queryWork(c, "", sql, mode, set))
 }
 
-// runQuery starts sql on c, or on a transient connection to connstr when
+// queryWork runs sql on c, or on a transient connection to connstr when
 // c is nil.
-func (s *Session) runQuery(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings) *op.Op {
+func (s *Session) queryWork(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings) op.Work {
 	var release func()
 	if c == nil {
 		release = s.reserveSocket()
 	}
-	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
+	return func(ctx context.Context, emit op.Emit) op.Item {
 		if c == nil {
 			tc, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
 			if err != nil {
@@ -199,7 +200,7 @@ func (s *Session) runQuery(c *conn.Conn, connstr, sql string, mode conn.Mode, se
 			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 		}
 		return end
-	})
+	}
 }
 
 // sink forwards a query's stream to the operation, encoding batches on the
@@ -225,10 +226,35 @@ func (k sink) ResultEnd(resultNo int) bool {
 // the operation starts, so its goroutine cannot untrack it before it is
 // tracked.
 func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
+	return s.startHooks(s.hooks(adopt), work)
+}
+
+// startOn runs work as an operation on the registered connection c, which
+// stays in progress for the backend's other calls until the backend
+// releases the operation: only then has it consumed the result completely,
+// conversion included (where a nested call to dblink may come from).
+func (s *Session) startOn(c *conn.Conn, work op.Work) *op.Op {
+	var o *op.Op
+	h := s.hooks(nil)
+	h.Released = func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if l := s.links[c]; l != nil && l.active == o {
+			l.active = nil
+		}
+	}
+	o = s.startHooks(h, work)
+	s.mu.Lock()
+	s.linkLocked(c).active = o
+	s.mu.Unlock()
+	return o
+}
+
+func (s *Session) startHooks(h op.Hooks, work op.Work) *op.Op {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var o *op.Op
-	o = op.Start(context.Background(), s.hooks(adopt), func(ctx context.Context, emit op.Emit) op.Item {
+	o = op.Start(context.Background(), h, func(ctx context.Context, emit op.Emit) op.Item {
 		defer func() {
 			s.mu.Lock()
 			delete(s.ops, o)

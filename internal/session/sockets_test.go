@@ -27,21 +27,6 @@ func waitSockets(t *testing.T, s *Session, want int) {
 	}
 }
 
-// finish polls o to its final item.
-func finish(t *testing.T, o *op.Op) op.Item {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if it := o.Next(); it.Kind == op.Done || it.Kind == op.Failed {
-			return it
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no final item within 5 s")
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestSocketsNotCountedForABadString(t *testing.T) {
 	s := newCountingSession()
 	name := "a"

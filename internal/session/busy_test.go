@@ -1,0 +1,87 @@
+package session
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/op"
+)
+
+// Dropping a connection whose async query dblink_is_busy peeked into frees
+// every batch the query produced, the peeked one included.
+func TestForgetFreesPeekedBatch(t *testing.T) {
+	var freed atomic.Int32
+	s, o := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+		for i := 1; i <= 3; i++ {
+			if !emit(rows(i)) {
+				break
+			}
+		}
+		<-ctx.Done()
+		return op.Item{Kind: op.Failed, Err: ctx.Err()}
+	})
+	s.enc.Free = func(any) { freed.Add(1) }
+	if s.IsBusy("a") {
+		t.Fatal("busy with a batch ready")
+	}
+	c := s.named("a")
+	s.forget(c)
+	o.Wait(context.Background())
+	deadline := time.Now().Add(5 * time.Second)
+	for freed.Load() != 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := freed.Load(); n != 3 {
+		t.Fatalf("freed %d batches of 3", n)
+	}
+}
+
+// An operation the backend started on a connection keeps it in progress
+// until the backend releases it, finished or not: a nested call fails at
+// once (it would otherwise wait for the outer call, or run in its middle).
+func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
+	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
+	c := &conn.Conn{}
+	if err := s.reg.Add("a", c); err != nil {
+		t.Fatal(err)
+	}
+	outer := s.startOn(c, script(op.Item{Kind: op.Done}, rowsOf(1, 1), end(1)))
+	outer.Wait(context.Background()) // finished, not yet released
+	for _, tc := range []struct {
+		name  string
+		start func() *op.Op
+		code  string
+	}{
+		{"dblink", func() *op.Op {
+			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, conn.Settings{})
+		}, "XX000"},
+		{"dblink_exec", func() *op.Op {
+			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeExec, conn.Settings{})
+		}, "08006"},
+		{"dblink_fetch", func() *op.Op { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
+	} {
+		o := tc.start()
+		got := poll(t, o)
+		e, ok := got.Err.(*conn.Error)
+		if got.Kind != op.Failed || !ok || e.SQLState != tc.code {
+			t.Errorf("%s nested: got %+v, want a %s error", tc.name, got, tc.code)
+		}
+		o.Release()
+	}
+	if notice, err := s.SendQuery("a", "SELECT 1"); err != nil || notice == "" {
+		t.Errorf("dblink_send_query nested: notice %q, err %v", notice, err)
+	}
+	if msg, _ := s.ErrorMessage("a"); msg != "another command is already in progress\nanother command is already in progress\nanother command is already in progress\nanother command is already in progress" {
+		t.Errorf("error text %q", msg)
+	}
+	outer.Release()
+	s.mu.Lock()
+	active := s.links[c].active
+	s.mu.Unlock()
+	if active != nil {
+		t.Error("still in progress after the release")
+	}
+}
