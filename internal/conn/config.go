@@ -566,7 +566,7 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		c.Close()
 		return nil, d.lateErr
 	}
-	return c, nil
+	return newSock(c), nil
 }
 
 // setUserTimeout returns a Dialer.Control setting TCP_USER_TIMEOUT.
@@ -591,7 +591,7 @@ func setUserTimeout(ms int) func(string, string, syscall.RawConn) error {
 // failure it still returns c: pgconn closes whatever the hook returns.
 func requirePeer(want string) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(_ context.Context, _ *pgconn.Config, c net.Conn) (net.Conn, error) {
-		uc, ok := c.(*net.UnixConn)
+		uc, ok := unwrapSock(c).(*net.UnixConn)
 		if !ok {
 			return c, nil
 		}

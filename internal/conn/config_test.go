@@ -272,7 +272,7 @@ func TestDialerSocketOptions(t *testing.T) {
 	cleanEnv(t)
 	l := silentListener(t)
 	read := func(c net.Conn, level, opt int) int {
-		rc, err := c.(*net.TCPConn).SyscallConn()
+		rc, err := unwrapSock(c).(*net.TCPConn).SyscallConn()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,12 +23,14 @@ import (
 // serialized: Query waits (interruptibly) for the previous one to finish,
 // which matters after a cancelled query still draining in the background.
 type Conn struct {
-	pg  *pgconn.PgConn
-	sem chan struct{} // held by the operation using pg
-	// closed mirrors pg.IsClosed() for the backend's thread: pgconn is not
-	// safe for concurrent use, so only the holder of sem reads pg's state,
-	// and stores it here when it lets go
+	w   *wire         // the protocol, after pgconn made the connection
+	sem chan struct{} // held by the operation using w
+	// closed: the connection is known to be gone, as the last operation
+	// that used it left it (readable while another goroutine holds it)
 	closed atomic.Bool
+	// wake, if set, is called whenever an operation lets go of the
+	// connection: a backend waiting for it polls again
+	wake func()
 
 	onClose   func()    // see OnClose
 	closeOnce sync.Once // runs onClose once
@@ -95,9 +97,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 	c := &Conn{sem: make(chan struct{}, 1)}
 	cfg.OnNotice = logNotice
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
-		c.mu.Lock()
-		c.notifications = append(c.notifications, Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
-		c.mu.Unlock()
+		c.queueNotification(Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
 	}
 	pg, err := connect(ctx, cfg, s)
 	if err != nil {
@@ -109,9 +109,22 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		}
 		return nil, connectFailed(connectErrorMessage(err))
 	}
-	c.pg = pg
+	if c.w, err = newWire(pg, c.queueNotification); err != nil {
+		pg.Close(ctx)
+		return nil, connectFailed(err.Error())
+	}
 	return c, nil
 }
+
+func (c *Conn) queueNotification(n Notification) {
+	c.mu.Lock()
+	c.notifications = append(c.notifications, n)
+	c.mu.Unlock()
+}
+
+// SetWake sets the function called whenever an operation lets go of the
+// connection. Call it before c is shared.
+func (c *Conn) SetWake(f func()) { c.wake = f }
 
 // endsAttempts reports a server error after which neither libpq nor pgconn
 // tries the next host: a wrong password, a missing database, no CONNECT
@@ -192,23 +205,28 @@ func (c *Conn) Close(ctx context.Context) {
 	c.closing()
 	select {
 	case c.sem <- struct{}{}:
-		c.pg.Close(ctx)
+		deadline := time.Now().Add(closeTimeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		c.w.terminate(deadline)
 		c.closed.Store(true)
 		<-c.sem
 	case <-ctx.Done():
 		// An operation still holds the connection (its query was cancelled
 		// and has not ended): cut the socket.
 		c.closed.Store(true)
-		c.pg.Conn().Close()
+		c.w.sk.Close()
 	}
 }
 
 // PID is the remote backend's process ID.
-func (c *Conn) PID() uint32 { return c.pg.PID() }
+func (c *Conn) PID() uint32 { return c.w.pg.PID() }
 
 // CancelRequest asks the remote server to cancel whatever the connection is
-// running, on a separate connection, as libpq's PQcancel does.
-func (c *Conn) CancelRequest(ctx context.Context) error { return c.pg.CancelRequest(ctx) }
+// running, on a separate connection, as libpq's PQcancel does (pgconn's
+// request, made from the handed-over connection's address and keys).
+func (c *Conn) CancelRequest(ctx context.Context) error { return c.w.pg.CancelRequest(ctx) }
 
 // acquire waits for the connection to be free.
 func (c *Conn) acquire(ctx context.Context) error {
@@ -223,14 +241,25 @@ func (c *Conn) acquire(ctx context.Context) error {
 // release lets go of the connection, first noting whether the operation
 // found it lost.
 func (c *Conn) release() {
-	if c.pg.IsClosed() {
-		c.closed.Store(true)
-	}
 	<-c.sem
+	if c.wake != nil {
+		c.wake()
+	}
+}
+
+// tryAcquire takes the connection if no operation uses it.
+func (c *Conn) tryAcquire() bool {
+	select {
+	case c.sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 // logNotice writes a remote NOTICE or WARNING to the server's log the way
-// libpq's default notice processor does under contrib dblink.
+// libpq's default notice processor does under contrib dblink (during the
+// connect; the wire logs the later ones).
 func logNotice(_ *pgconn.PgConn, n *pgconn.Notice) {
 	fmt.Fprintf(os.Stderr, "%s:  %s\n", n.Severity, n.Message)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,7 +40,7 @@ func (c *Conn) TryHold(fn func(h Held)) bool {
 
 // TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
 // idle, 'T' in a transaction block, 'E' in a failed one.
-func (h Held) TxStatus() byte { return h.c.pg.TxStatus() }
+func (h Held) TxStatus() byte { return h.c.w.tx }
 
 // Query is Conn.Query on the held connection.
 func (h Held) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
@@ -53,32 +52,17 @@ func (h Held) Exec(ctx context.Context, sql string) (Outcome, error) {
 	return h.c.query(ctx, sql, ModeExec, nil)
 }
 
-// consumeWait bounds ConsumeInput: long enough for its first read to find
-// what has arrived, short enough not to stall the caller.
-const consumeWait = time.Millisecond
-
 // ConsumeInput reads what the server sent while the connection was idle
-// (notifications, parameter changes, a FATAL before it went away), as
-// PQconsumeInput does: nothing is sent, and a read that would wait ends at a
-// short socket deadline. A timeout leaves pgconn's state intact (a partly
-// read message is completed by the next read); the context is Background
-// on purpose, since a cancelled context makes pgconn send a cancel request.
-// Any other read error closes the connection, as it would for libpq.
+// (notifications, parameter changes, a FATAL before it went away) without
+// waiting, as PQconsumeInput does: nothing is sent. A FATAL error or a
+// broken socket marks the connection closed, as it would for libpq.
 func (h Held) ConsumeInput() {
-	pg := h.c.pg
-	if pg.IsClosed() {
+	if h.c.closed.Load() {
 		return
 	}
-	nc := pg.Conn()
-	if nc.SetReadDeadline(time.Now().Add(consumeWait)) != nil {
-		return
-	}
-	// WaitForNotification returns after each notification: read on until
-	// the deadline (or an error) ends it
-	for pg.WaitForNotification(context.Background()) == nil {
-	}
-	if !pg.IsClosed() {
-		_ = nc.SetReadDeadline(time.Time{})
+	if h.c.w.consumeInput() {
+		h.c.closed.Store(true)
+		h.c.w.nc.Close()
 	}
 }
 

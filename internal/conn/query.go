@@ -75,72 +75,28 @@ func (c *Conn) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 
 // query is Query on a connection the caller holds.
 func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
-	if c.pg.IsClosed() {
+	if c.closed.Load() {
 		return Outcome{}, lostConnection
 	}
-
-	var out Outcome
-	resultNo := 0
+	q := c.w.newRun(sql, mode)
 	stopped := false
-	mrr := c.pg.Exec(ctx, sql)
-	for mrr.NextResult() {
-		rr := mrr.ResultReader()
-		resultNo++
-		fields := rr.FieldDescriptions()
-		if fields == nil {
-			tag, err := rr.Close()
-			if err != nil {
-				break
-			}
-			if tag.String() == "" {
-				// An EmptyQueryResponse: contrib reports an empty query string
-				// as a remote error without a message.
-				mrr.Close()
-				return Outcome{}, &Error{SQLState: "08006", Remote: true}
-			}
-			out = Outcome{Tag: tag.String()}
-			if mode == ModeRows && !stopped && !sink.Command(resultNo, out.Tag) {
-				stopped = true
-			}
-			continue
+	q.runBlocking(ctx, func(ev Event) bool {
+		ok := true
+		switch ev.Kind {
+		case EvRows:
+			ok = sink.Rows(ev.Batch)
+		case EvCommand:
+			ok = sink.Command(ev.ResultNo, ev.Tag)
+		case EvResultEnd:
+			ok = sink.ResultEnd(ev.ResultNo)
 		}
-		out = Outcome{HadRows: true}
-		if mode == ModeExec || stopped {
-			rr.Close()
-			continue
-		}
-		b := c.newBatch(resultNo, len(fields))
-		announced := false
-		for rr.NextRow() {
-			b.add(rr.Values())
-			if len(b.Data) >= batchBytes || len(b.Offsets) >= batchValues {
-				if !sink.Rows(b) {
-					stopped = true
-					break
-				}
-				announced = true
-				b.reset()
-			}
-		}
-		tag, err := rr.Close()
-		if err != nil {
-			// contrib returns the rows that arrived before a mid-result
-			// error (with fail_on_error = false): hand them over too.
-			if !stopped && b.NRows > 0 {
-				sink.Rows(b)
-			}
-			break
-		}
-		out.Tag = tag.String()
-		if !stopped && (b.NRows > 0 || !announced) && !sink.Rows(b) {
-			stopped = true
-		}
-		if !stopped && !sink.ResultEnd(resultNo) {
-			stopped = true
-		}
+		stopped = stopped || !ok
+		return ok
+	})
+	if q.Broken() {
+		c.closed.Store(true)
 	}
-	err := mrr.Close()
-	out.Styles = c.styles()
+	out, err := q.Result()
 	if err != nil {
 		return out, err
 	}
@@ -148,15 +104,6 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 		return out, ctx.Err()
 	}
 	return out, nil
-}
-
-func (c *Conn) newBatch(resultNo, ncols int) *Batch {
-	return &Batch{ResultNo: resultNo, NCols: ncols, Styles: c.styles()}
-}
-
-// styles are the remote's styles as last reported.
-func (c *Conn) styles() Styles {
-	return Styles{DateStyle: c.pg.ParameterStatus("DateStyle"), IntervalStyle: c.pg.ParameterStatus("IntervalStyle")}
 }
 
 // reset empties b for the next rows of the same result, keeping its buffers.
@@ -178,4 +125,61 @@ func (b *Batch) add(values [][]byte) {
 		b.Data = append(b.Data, 0)
 	}
 	b.NRows++
+}
+
+// TryStart takes the connection for a query the backend's thread runs in
+// non-blocking steps (Run.Poll), if no operation uses it right now; ok is
+// false otherwise (the connection's wake function runs when it is let go).
+// End the run with Finish after EvDone, or Abandon before.
+func (c *Conn) TryStart(sql string, mode Mode) (q *Run, ok bool) {
+	if !c.tryAcquire() {
+		return nil, false
+	}
+	q = c.w.newRun(sql, mode)
+	if c.closed.Load() {
+		q.err, q.finished, q.sent = lostConnection, true, true
+	}
+	return q, true
+}
+
+// WaitSocket is the socket a pending Run.Poll waits on, and a number that
+// tells this connection's socket from a later one with the same fd.
+func (c *Conn) WaitSocket() (fd int, id uint64) { return c.w.fd(), c.w.id }
+
+// Finish lets go of the connection after q's EvDone.
+func (c *Conn) Finish(q *Run) {
+	q.w.sk.setNonblock(false)
+	if q.Broken() {
+		c.closed.Store(true)
+	}
+	c.release()
+}
+
+// Abandon lets go of q before its end: a goroutine reads the rest of the
+// response in blocking mode and then lets go of the connection; later
+// operations wait for it. With cancel, a cancel request goes to the remote
+// server first, and the connection is given up if the server has not
+// answered cancelDeadlineDelay later.
+func (c *Conn) Abandon(q *Run, cancel bool) {
+	if q.finished && len(q.queued) == 0 || !q.sent {
+		c.Finish(q)
+		return
+	}
+	ctx := context.Background()
+	if cancel {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		stop()
+	}
+	q.Stop()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				q.broken = true
+				q.w.nc.Close()
+			}
+			c.Finish(q)
+		}()
+		q.runBlocking(ctx, func(Event) bool { return false })
+	}()
 }

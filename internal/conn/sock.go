@@ -1,0 +1,130 @@
+package conn
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+	"syscall"
+)
+
+// sock is the net.Conn pgconn dials through (see dialer.DialContext). It is
+// a plain socket until the engine switches it to non-blocking mode, in
+// which the backend's thread drives it without ever parking: Read does one
+// raw read and reports "would block" as a temporary timeout (which neither
+// the engine nor crypto/tls treats as fatal), and Write queues what the
+// socket does not take at once, to be flushed when the socket is writable.
+// A TLS connection wraps a sock, so the same holds under TLS.
+type sock struct {
+	net.Conn
+	raw      syscall.RawConn
+	fd       int
+	nonblock atomic.Bool
+	out      []byte // queued output, non-blocking mode only
+}
+
+// errWouldBlock is a non-blocking read that found no input, or a write the
+// socket could not take. Timeout and Temporary are true: crypto/tls keeps a
+// tls.Conn usable after such an error.
+var errWouldBlock = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "operation would block" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
+
+// newSock wraps c; a connection without a raw fd (tests' pipes) stays
+// blocking.
+func newSock(c net.Conn) *sock {
+	s := &sock{Conn: c, fd: -1}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			s.raw = raw
+			_ = raw.Control(func(fd uintptr) { s.fd = int(fd) })
+		}
+	}
+	return s
+}
+
+// setNonblock switches modes; only the holder of the connection calls it.
+func (s *sock) setNonblock(on bool) { s.nonblock.Store(on && s.raw != nil) }
+
+// Read is net.Conn's Read, or one raw read in non-blocking mode.
+func (s *sock) Read(p []byte) (int, error) {
+	if !s.nonblock.Load() {
+		return s.Conn.Read(p)
+	}
+	var n int
+	var rerr error
+	err := s.raw.Read(func(fd uintptr) bool {
+		n, rerr = syscall.Read(int(fd), p)
+		return true // never park: the backend waits on the socket itself
+	})
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case rerr == syscall.EAGAIN || rerr == syscall.EINTR:
+		return 0, errWouldBlock
+	case rerr != nil:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: rerr}
+	case n == 0 && len(p) > 0:
+		return 0, errEOF
+	}
+	return n, nil
+}
+
+// errEOF is the end of the stream seen by a raw read.
+var errEOF = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("EOF")}
+
+// Write is net.Conn's Write (after any queued output), or in non-blocking
+// mode queues p and writes what the socket takes now: it always reports
+// the whole of p written, so crypto/tls never sees a short write.
+func (s *sock) Write(p []byte) (int, error) {
+	if !s.nonblock.Load() {
+		if len(s.out) > 0 {
+			if _, err := s.Conn.Write(s.out); err != nil {
+				return 0, err
+			}
+			s.out = s.out[:0]
+		}
+		return s.Conn.Write(p)
+	}
+	s.out = append(s.out, p...)
+	if err := s.flush(); err != nil && err != errWouldBlock {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// flush writes queued output without blocking; errWouldBlock when some is
+// left.
+func (s *sock) flush() error {
+	for len(s.out) > 0 {
+		var n int
+		var werr error
+		err := s.raw.Write(func(fd uintptr) bool {
+			n, werr = syscall.Write(int(fd), s.out)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if werr == syscall.EAGAIN || werr == syscall.EINTR {
+			return errWouldBlock
+		}
+		if werr != nil {
+			return &net.OpError{Op: "write", Net: "tcp", Err: werr}
+		}
+		s.out = s.out[:copy(s.out, s.out[n:])]
+	}
+	return nil
+}
+
+// unwrapSock returns the connection under a sock.
+func unwrapSock(c net.Conn) net.Conn {
+	if s, ok := c.(*sock); ok {
+		return s.Conn
+	}
+	return c
+}
