@@ -7,13 +7,16 @@
  * allocation per record, see the comments).  Go never calls PostgreSQL and
  * C never raises an ERROR while a Go call is on the stack.
  *
- * Blocking work (connect, query, cancel) runs as an "operation" on a Go
- * goroutine.  C starts it (dg_connect, dg_query, ...), then polls it with
- * dg_op_next(), which never blocks; whenever an operation has something new
- * for C, Go writes to the eventfd given to dg_init(), which the shim waits on
- * with WaitLatchOrSocket.  dg_op_release() ends C's interest in an operation;
- * if it has not finished, Go cancels it (and the remote query) in the
- * background.
+ * Every call is an "operation": C starts it (dg_connect, dg_query, ...),
+ * then polls it with dg_op_next(), which never blocks.  A query on an open
+ * connection runs in that poll, on the backend's thread: Go sends and reads
+ * without blocking, and when it needs the socket, dg_op_next() returns
+ * DG_PENDING with the socket in item->wait_fd, which C waits on.  Work that
+ * blocks inside pgconn (connecting, a cancel request) and the async API
+ * run on goroutines: whenever such an operation has something new for C,
+ * Go writes to the eventfd given to dg_init(), which C waits on too.
+ * dg_op_release() ends C's interest in an operation; if it has not
+ * finished, Go cancels it (and the remote query) in the background.
  */
 #ifndef DBLINK_GO_ABI_H
 #define DBLINK_GO_ABI_H
@@ -55,7 +58,8 @@ typedef struct DgBatch
 /* What dg_op_next() found. */
 typedef enum DgItemKind
 {
-	DG_PENDING = 0,				/* nothing new yet: wait on the eventfd */
+	DG_PENDING = 0,				/* nothing new yet: wait on the eventfd, and on
+								 * item->wait_fd when it is not -1 */
 	DG_ROWS = 1,				/* item->batch: rows of a row result */
 	DG_COMMAND = 2,				/* item->text: tag of a command result
 								 * (result_no in item->result_no) */
@@ -77,7 +81,19 @@ typedef struct DgItem
 								 * DateStyle when the query string ended, or
 								 * NULL; malloc()ed, C frees */
 	char	   *intervalstyle;	/* the same for IntervalStyle */
+	/*
+	 * DG_PENDING of a query the backend's thread drives itself: the remote
+	 * socket to wait on (-1: none), for DG_WAIT_* events, and a number that
+	 * tells this socket from a later one reusing the fd.
+	 */
+	int32_t		wait_fd;
+	int32_t		wait_events;
+	uint64_t	wait_id;
 } DgItem;
+
+/* DgItem.wait_events */
+#define DG_WAIT_READ	1
+#define DG_WAIT_WRITE	2
 
 /* Where a query goes. */
 typedef struct DgTarget

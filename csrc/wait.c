@@ -3,10 +3,13 @@
  * wait.c
  *	  The one interruptible wait of the shim.
  *
- * Work that blocks runs on Go goroutines.  The backend waits for it here,
- * on its latch and on the eventfd the Go core writes to, and handles
- * interrupts between polls: cancel, statement_timeout and terminate take
- * effect at once.  When an interrupt (or any ERROR) unwinds a caller, the
+ * A query on an open connection runs on the backend's thread in
+ * non-blocking steps (as contrib drives libpq): between steps the backend
+ * waits here on the remote socket itself.  Work that blocks inside pgconn
+ * (connecting, cancel requests) and the async API run on Go goroutines,
+ * which wake this wait through an eventfd.  The wait also watches the latch
+ * and postmaster death, and interrupts are handled between polls: cancel,
+ * statement_timeout and terminate take effect at once.  When an interrupt (or any ERROR) unwinds a caller, the
  * caller's PG_FINALLY releases the operation, which makes the Go core
  * cancel it, remote query included.
  *
@@ -22,20 +25,62 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 
-/* Latch, Go's eventfd and postmaster death, built once per backend. */
+/*
+ * The wait set: latch, Go's eventfd, postmaster death and, while queries
+ * run on the backend's thread, the remote socket they wait on.  Kept
+ * between waits (a loop of small queries on one connection reuses it);
+ * rebuilt when the socket changes or goes.
+ */
 static WaitEventSet *wait_set = NULL;
+static int	wait_sock_pos = -1;		/* position of the socket event, or -1 */
+static uint64 wait_sock_id = 0;		/* which socket (DgItem.wait_id) */
+static uint32 wait_sock_events = 0;	/* its WL_SOCKET_* events */
 
 static WaitEventSet *
-wait_get_set(void)
+wait_get_set(const DgItem *item)
 {
-	if (wait_set == NULL)
+	uint32		events = 0;
+
+	if (item->wait_fd >= 0)
 	{
-		int			fd = gocore_notify_fd();
-		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 3);
+		events = WL_SOCKET_READABLE;
+		if (item->wait_events & DG_WAIT_WRITE)
+			events |= WL_SOCKET_WRITEABLE;
+	}
+
+	if (wait_set != NULL && wait_sock_pos >= 0 && events != 0 &&
+		item->wait_id == wait_sock_id)
+	{
+		if (events != wait_sock_events)
+		{
+			ModifyWaitEvent(wait_set, wait_sock_pos, events, NULL);
+			wait_sock_events = events;
+		}
+		return wait_set;
+	}
+	if (wait_set != NULL && wait_sock_pos < 0 && events == 0)
+		return wait_set;
+
+	/*
+	 * Rebuild: a socket registered for another connection (whose fd may be
+	 * closed or reused by now) must not stay in the set.
+	 */
+	if (wait_set != NULL)
+		FreeWaitEventSet(wait_set);
+	wait_set = NULL;
+	wait_sock_pos = -1;
+	{
+		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 4);
 
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_SOCKET_READABLE, fd, NULL, NULL);
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, gocore_notify_fd(), NULL, NULL);
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		if (events != 0)
+		{
+			wait_sock_pos = AddWaitEventToSet(set, events, item->wait_fd, NULL, NULL);
+			wait_sock_id = item->wait_id;
+			wait_sock_events = events;
+		}
 		wait_set = set;
 	}
 	return wait_set;
@@ -43,12 +88,13 @@ wait_get_set(void)
 
 /*
  * Wait until the operation has something new and return it in *item (see
- * DgItemKind).  Interrupts are served while waiting.
+ * DgItemKind).  Interrupts are served while waiting.  An operation the
+ * backend's thread drives itself names the remote socket to wait on; the
+ * others are woken through Go's eventfd.
  */
 int
 dblink_wait_item(DgOp op, DgItem *item)
 {
-	WaitEventSet *set = wait_get_set();
 	int			fd = gocore_notify_fd();
 
 	for (;;)
@@ -65,7 +111,8 @@ dblink_wait_item(DgOp op, DgItem *item)
 		if (kind != DG_PENDING)
 			return kind;
 
-		(void) WaitEventSetWait(set, -1, &event, 1, PG_WAIT_EXTENSION);
+		(void) WaitEventSetWait(wait_get_set(item), -1, &event, 1,
+								PG_WAIT_EXTENSION);
 		if (event.events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();

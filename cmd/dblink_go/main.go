@@ -68,12 +68,15 @@ func dg_connect(name *C.char, connstr *C.char, opts *C.DgConnectOptions) (h C.Dg
 func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
 	t := session.Target{}
+	var set conn.Settings
 	if target.connstr != nil {
+		// only a transient connection connects: the environment matters
 		t.Transient, t.ConnStr = true, C.GoString(target.connstr)
+		set = settings(opts)
 	} else if target.name != nil {
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
-	return handle(sess.Query(t, C.GoString(sql), conn.Mode(mode), settings(opts)))
+	return handle(sess.Query(t, C.GoString(sql), conn.Mode(mode), set))
 }
 
 // dg_op_next fills *item with what the operation has next, without
@@ -81,7 +84,7 @@ func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOpti
 //
 //export dg_op_next
 func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
-	*item = C.DgItem{}
+	*item = C.DgItem{wait_fd: -1}
 	defer recoverTo(func(msg string) {
 		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg})}
 		kind = C.DG_ERROR
@@ -89,6 +92,15 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	it := cgo.Handle(h).Value().(polled).Next()
 	item.kind = C.int32_t(it.Kind)
 	switch it.Kind {
+	case op.Pending:
+		if w := it.Wait; w != nil && w.FD >= 0 {
+			item.wait_fd = C.int32_t(w.FD)
+			item.wait_id = C.uint64_t(w.ID)
+			item.wait_events = C.DG_WAIT_READ
+			if w.Write {
+				item.wait_events |= C.DG_WAIT_WRITE
+			}
+		}
 	case op.ResultEnd:
 		item.result_no = C.int32_t(it.ResultNo)
 	case op.Rows:
@@ -124,13 +136,10 @@ func dg_op_release(h C.DgOp) {
 	ch.Delete()
 }
 
-// polled is what a DgOp handle stands for: an *op.Op, or a
-// *session.ResultReader of dg_get_result.
-type polled interface {
-	Next() op.Item
-	Release()
-	Discard()
-}
+// polled is what a DgOp handle stands for: an *op.Op, a query the
+// backend's thread runs (session.Polled), or a *session.ResultReader of
+// dg_get_result.
+type polled = session.Polled
 
 // dg_op_discard ends the shim's interest in an operation after a local
 // error without cancelling it: the remote statement runs to its end and its
@@ -293,7 +302,7 @@ func optString(s *C.char) *string {
 	return &g
 }
 
-func handle(o *op.Op) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
+func handle(o polled) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
 
 // recoverTo turns a panic into a call of fail with its text, so no panic
 // ever unwinds into C.

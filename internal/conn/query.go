@@ -79,6 +79,15 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 		return Outcome{}, lostConnection
 	}
 	q := c.w.newRun(sql, mode)
+	out, err := c.stream(ctx, q, sink)
+	if q.Broken() {
+		c.closed.Store(true)
+	}
+	return out, err
+}
+
+// stream drives q with blocking reads and hands its events to sink.
+func (c *Conn) stream(ctx context.Context, q *Run, sink Sink) (Outcome, error) {
 	stopped := false
 	q.runBlocking(ctx, func(ev Event) bool {
 		ok := true
@@ -93,17 +102,11 @@ func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 		stopped = stopped || !ok
 		return ok
 	})
-	if q.Broken() {
-		c.closed.Store(true)
-	}
 	out, err := q.Result()
-	if err != nil {
-		return out, err
+	if err == nil && stopped && ctx.Err() != nil {
+		err = ctx.Err()
 	}
-	if stopped && ctx.Err() != nil {
-		return out, ctx.Err()
-	}
-	return out, nil
+	return out, err
 }
 
 // reset empties b for the next rows of the same result, keeping its buffers.
@@ -152,7 +155,7 @@ func (c *Conn) Finish(q *Run) {
 	if q.Broken() {
 		c.closed.Store(true)
 	}
-	c.release()
+	<-c.sem // nobody waits: the caller held it on the backend's thread
 }
 
 // Abandon lets go of q before its end: a goroutine reads the rest of the
@@ -178,8 +181,35 @@ func (c *Conn) Abandon(q *Run, cancel bool) {
 				q.broken = true
 				q.w.nc.Close()
 			}
-			c.Finish(q)
+			q.w.sk.setNonblock(false)
+			if q.Broken() {
+				c.closed.Store(true)
+			}
+			c.release() // wakes a backend waiting for the connection
 		}()
 		q.runBlocking(ctx, func(Event) bool { return false })
 	}()
+}
+
+// full reports whether b was cut at a batch limit: its result is large.
+func (b *Batch) full() bool { return len(b.Data) >= batchBytes || len(b.Offsets) >= batchValues }
+
+// Large reports whether ev is a batch cut at the size limit, the sign of
+// a result worth reading on a goroutine (see Continue).
+func (ev Event) Large() bool { return ev.Kind == EvRows && ev.Batch != nil && ev.Batch.full() }
+
+// Continue runs the rest of q, taken with TryStart, on the calling
+// goroutine with blocking reads, streaming to sink as Query does, and then
+// lets go of the connection. A reader goroutine overlaps reading the
+// remote with the backend's conversion of the previous batch, which is
+// faster for large results than reading on the backend's thread.
+func (c *Conn) Continue(ctx context.Context, q *Run, sink Sink) (Outcome, error) {
+	defer func() {
+		q.w.sk.setNonblock(false)
+		if q.Broken() {
+			c.closed.Store(true)
+		}
+		c.release()
+	}()
+	return c.stream(ctx, q, sink)
 }

@@ -293,22 +293,22 @@ type Event struct {
 
 // Run is one simple Query on a wire, from sending to ReadyForQuery.
 type Run struct {
-	w        *wire
-	sql      string
-	mode     Mode
-	sent     bool
-	stopped  bool // nothing more is emitted (the receiver went away)
-	resultNo int
-	inRows   bool
+	w         *wire
+	sql       string
+	mode      Mode
+	sent      bool
+	stopped   bool // nothing more is emitted (the receiver went away)
+	resultNo  int
+	inRows    bool
 	announced bool // rows of the current result went out already
-	b        *Batch
-	reuse    bool // b was handed out: reset before adding
-	queued   []Event
-	dr       pgproto3.DataRow
-	out      Outcome
-	err      error
-	finished bool
-	broken   bool // the connection is unusable
+	b         *Batch
+	reuse     bool // b was handed out: reset before adding
+	queued    []Event
+	dr        pgproto3.DataRow
+	out       Outcome
+	err       error
+	finished  bool
+	broken    bool // the connection is unusable
 }
 
 func (w *wire) newRun(sql string, mode Mode) *Run {

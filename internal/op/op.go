@@ -43,6 +43,16 @@ type Item struct {
 	// Done and Failed of a query: the remote's DateStyle and IntervalStyle
 	// when the query string ended
 	DateStyle, IntervalStyle string
+	// Wait, with Pending: the socket to wait on besides the notify fd, for
+	// work the backend's thread drives itself; nil for the notify fd only
+	Wait *Wait
+}
+
+// Wait is a socket a Pending item asks the backend to wait on.
+type Wait struct {
+	FD    int
+	Write bool   // wait until writable too
+	ID    uint64 // tells this socket from a later one with the same fd
 }
 
 // Emit hands an intermediate item to the backend. It blocks while the

@@ -20,7 +20,7 @@ type link struct {
 	// active: the operation the backend started on the connection and has
 	// not yet released (it may be converting the rows, which can call
 	// dblink again): the connection is busy for any other call meanwhile
-	active  *op.Op
+	active  Polled
 	errText string      // libpq's error message buffer, newlines included
 	cursors cursorState // a named connection's cursor bookkeeping
 }

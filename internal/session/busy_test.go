@@ -52,16 +52,16 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	outer.Wait(context.Background()) // finished, not yet released
 	for _, tc := range []struct {
 		name  string
-		start func() *op.Op
+		start func() Polled
 		code  string
 	}{
-		{"dblink", func() *op.Op {
+		{"dblink", func() Polled {
 			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, conn.Settings{})
 		}, "XX000"},
-		{"dblink_exec", func() *op.Op {
+		{"dblink_exec", func() Polled {
 			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeExec, conn.Settings{})
 		}, "08006"},
-		{"dblink_fetch", func() *op.Op { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
+		{"dblink_fetch", func() Polled { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
 	} {
 		o := tc.start()
 		got := poll(t, o)

@@ -34,7 +34,7 @@ func liveSession(t *testing.T) *Session {
 }
 
 // finish polls an operation to its final item and releases it.
-func finish(t *testing.T, o *op.Op) op.Item {
+func finish(t *testing.T, o Polled) op.Item {
 	t.Helper()
 	defer o.Release()
 	for {
@@ -95,7 +95,7 @@ func TestIsClosedWhileInUseLive(t *testing.T) {
 }
 
 // poll waits for the operation's next item.
-func poll(t *testing.T, o *op.Op) op.Item {
+func poll(t *testing.T, o Polled) op.Item {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

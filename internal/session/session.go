@@ -104,6 +104,7 @@ func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.O
 		if err != nil {
 			return op.Item{Kind: op.Failed, Err: err}
 		}
+		c.SetWake(s.notify)
 		return op.Item{Kind: op.Done, Text: "OK", Payload: c}
 	})
 }
@@ -154,7 +155,7 @@ func (s *Session) Stats() Stats {
 func (s *Session) Names() []string { return s.reg.Names() }
 
 // Query runs sql on the target and streams its results (see conn.Query).
-func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) *op.Op {
+func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) Polled {
 	var c *conn.Conn
 	switch {
 	case t.Transient:
@@ -173,7 +174,7 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 	if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
 		return busy
 	}
-	return s.startOn(c, s.queryWork(c, "", sql, mode, set))
+	return s.startFast(c, sql, mode)
 }
 
 // queryWork runs sql on c, or on a transient connection to connstr when
@@ -295,7 +296,17 @@ func (s *Session) Shutdown() {
 	for o := range s.ops {
 		running = append(running, o)
 	}
+	// queries on the backend's thread: a FATAL exit never released them
+	var fast []*fastQuery
+	for _, l := range s.links {
+		if f, ok := l.active.(*fastQuery); ok {
+			fast = append(fast, f)
+		}
+	}
 	s.mu.Unlock()
+	for _, f := range fast {
+		f.Release()
+	}
 	for _, o := range running {
 		o.Release()
 	}

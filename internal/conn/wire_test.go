@@ -1,0 +1,255 @@
+package conn
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// chunkConn is a net.Conn whose reads return the given chunks in turn,
+// then EOF; writes are accepted and dropped.
+type chunkConn struct {
+	net.Conn // nil: only Read, Write, Close and deadlines are used
+	chunks   [][]byte
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	for len(c.chunks) > 0 && len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+	}
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	c.chunks[0] = c.chunks[0][n:]
+	return n, nil
+}
+func (c *chunkConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *chunkConn) Close() error                     { return nil }
+func (c *chunkConn) SetDeadline(time.Time) error      { return nil }
+func (c *chunkConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *chunkConn) SetWriteDeadline(time.Time) error { return nil }
+
+func testWire(nc net.Conn) *wire {
+	sk := newSock(nc)
+	return &wire{nc: sk, sk: sk, params: map[string]string{"DateStyle": "ISO, MDY"}}
+}
+
+// response is a server's answer to "SELECT 1, NULL" with asynchronous
+// messages mixed in.
+func response(t *testing.T) []byte {
+	t.Helper()
+	var buf []byte
+	var err error
+	for _, m := range []pgproto3.BackendMessage{
+		&pgproto3.ParameterStatus{Name: "IntervalStyle", Value: "postgres"},
+		&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}, {Name: []byte("b")}}},
+		&pgproto3.NotificationResponse{PID: 7, Channel: "ch", Payload: "p"},
+		&pgproto3.DataRow{Values: [][]byte{[]byte("1"), nil}},
+		&pgproto3.DataRow{Values: [][]byte{{}, []byte("x")}},
+		&pgproto3.CommandComplete{CommandTag: []byte("SELECT 2")},
+		&pgproto3.CommandComplete{CommandTag: []byte("SET")},
+		&pgproto3.ReadyForQuery{TxStatus: 'T'},
+	} {
+		if buf, err = m.Encode(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf
+}
+
+// runChunks runs a query over a connection delivering chunks.
+func runChunks(t *testing.T, chunks [][]byte) (events []Event, rows [][]string, w *wire, q *Run) {
+	t.Helper()
+	var notes []Notification
+	w = testWire(&chunkConn{chunks: chunks})
+	w.notify = func(n Notification) { notes = append(notes, n) }
+	q = w.newRun("SELECT 1, NULL; SET x = 1", ModeRows)
+	q.runBlocking(context.Background(), func(ev Event) bool {
+		if ev.Batch != nil {
+			b := ev.Batch
+			for r := 0; r < b.NRows; r++ {
+				var row []string
+				for c := 0; c < b.NCols; c++ {
+					off := b.Offsets[r*b.NCols+c]
+					if off < 0 {
+						row = append(row, "NULL")
+						continue
+					}
+					end := off
+					for b.Data[end] != 0 {
+						end++
+					}
+					row = append(row, "'"+string(b.Data[off:end])+"'")
+				}
+				rows = append(rows, row)
+			}
+			ev.Batch = nil
+		}
+		events = append(events, ev)
+		return true
+	})
+	if len(notes) != 1 || notes[0] != (Notification{Channel: "ch", PID: 7, Payload: "p"}) {
+		t.Errorf("notifications %+v", notes)
+	}
+	return events, rows, w, q
+}
+
+func TestWireSplitAtEveryByte(t *testing.T) {
+	resp := response(t)
+	wantEvents := []Event{
+		{Kind: EvRows, ResultNo: 1},
+		{Kind: EvResultEnd, ResultNo: 1},
+		{Kind: EvCommand, ResultNo: 2, Tag: "SET"},
+	}
+	wantRows := [][]string{{"'1'", "NULL"}, {"''", "'x'"}}
+	for k := 0; k <= len(resp); k++ {
+		a, b := append([]byte{}, resp[:k]...), append([]byte{}, resp[k:]...)
+		events, rows, w, q := runChunks(t, [][]byte{a, b})
+		out, err := q.Result()
+		if err != nil || !reflect.DeepEqual(events, wantEvents) || !reflect.DeepEqual(rows, wantRows) {
+			t.Fatalf("split at %d: err %v events %+v rows %v", k, err, events, rows)
+		}
+		if out.Tag != "SET" || out.HadRows || out.Styles.IntervalStyle != "postgres" || w.tx != 'T' {
+			t.Fatalf("split at %d: outcome %+v tx %c", k, out, w.tx)
+		}
+	}
+}
+
+func TestWireOneByteReads(t *testing.T) {
+	resp := response(t)
+	var chunks [][]byte
+	for i := range resp {
+		chunks = append(chunks, []byte{resp[i]})
+	}
+	if _, _, _, q := runChunks(t, chunks); q.err != nil {
+		t.Fatal(q.err)
+	}
+}
+
+func TestWireTruncatedIsLostConnection(t *testing.T) {
+	resp := response(t)
+	w := testWire(&chunkConn{chunks: [][]byte{resp[:len(resp)-3]}})
+	q := w.newRun("SELECT 1", ModeExec)
+	q.runBlocking(context.Background(), func(Event) bool { return true })
+	if _, err := q.Result(); err != lostConnection || !q.Broken() {
+		t.Fatalf("err %v broken %v", err, q.Broken())
+	}
+}
+
+func TestWireRefusesOversizedMessage(t *testing.T) {
+	msg := []byte{'D', 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(msg[1:], maxMessageLen+1)
+	w := testWire(&chunkConn{chunks: [][]byte{msg}})
+	if err := w.fill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := w.message(); err != errMessageTooLong {
+		t.Fatalf("message accepted an oversized length: %v", err)
+	}
+	w = testWire(&chunkConn{chunks: [][]byte{msg}})
+	q := w.newRun("SELECT 1", ModeRows)
+	q.runBlocking(context.Background(), func(Event) bool { return true })
+	if _, err := q.Result(); err != lostConnection || !q.Broken() {
+		t.Fatalf("err %v", err)
+	}
+	if cap(w.in) > 1<<20 {
+		t.Fatalf("buffer grew to %d bytes", cap(w.in))
+	}
+}
+
+func TestWireServerError(t *testing.T) {
+	var buf []byte
+	buf, _ = (&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}}}).Encode(buf)
+	buf, _ = (&pgproto3.DataRow{Values: [][]byte{[]byte("1")}}).Encode(buf)
+	buf, _ = (&pgproto3.ErrorResponse{Severity: "ERROR", Code: "22012", Message: "division by zero", Detail: ""}).Encode(buf)
+	buf, _ = (&pgproto3.ReadyForQuery{TxStatus: 'I'}).Encode(buf)
+	w := testWire(&chunkConn{chunks: [][]byte{buf}})
+	q := w.newRun("SELECT 1/0", ModeRows)
+	var kinds []EventKind
+	q.runBlocking(context.Background(), func(ev Event) bool { kinds = append(kinds, ev.Kind); return true })
+	_, err := q.Result()
+	if e := AsError(err); e.SQLState != "22012" || !e.Remote || q.Broken() {
+		t.Fatalf("err %+v broken %v", e, q.Broken())
+	}
+	// the row before the error is handed over, with no result end
+	if !reflect.DeepEqual(kinds, []EventKind{EvRows}) {
+		t.Fatalf("events %v", kinds)
+	}
+}
+
+// TestWirePollNonBlocking drives a query over a real TCP socket, without
+// TLS, the way the backend's thread does: Poll never blocks and says when
+// to wait.
+func TestWirePollNonBlocking(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	server := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			server <- c
+		}
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := <-server
+	defer sc.Close()
+	w := testWire(nc)
+	defer w.sk.Close()
+	if w.fd() < 0 {
+		t.Fatal("no socket fd")
+	}
+	q := w.newRun("SELECT 1", ModeExec)
+	if _, ok, _ := q.Poll(); ok {
+		t.Fatal("Poll returned an event before any input")
+	}
+	// the Query message went out
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(sc, hdr); err != nil || hdr[0] != 'Q' {
+		t.Fatalf("server read %q, %v", hdr, err)
+	}
+	resp := response(t)
+	half := len(resp) / 2
+	sc.Write(resp[:half])
+	deadline := time.Now().Add(5 * time.Second)
+	pollUntil := func() (Event, bool) {
+		for time.Now().Before(deadline) {
+			if ev, ok, _ := q.Poll(); ok {
+				return ev, true
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return Event{}, false
+	}
+	time.Sleep(20 * time.Millisecond)
+	if ev, ok, _ := q.Poll(); ok && ev.Kind == EvDone {
+		t.Fatal("done with half a response")
+	}
+	sc.Write(resp[half:])
+	ev, ok := pollUntil()
+	if !ok || ev.Kind != EvDone {
+		t.Fatalf("got %+v %v", ev, ok)
+	}
+	if out, err := q.Result(); err != nil || out.Tag != "SET" {
+		t.Fatalf("outcome %+v, %v", out, err)
+	}
+	sc.Close()
+	q = w.newRun("SELECT 1", ModeExec)
+	ev, ok = pollUntil()
+	if _, err := q.Result(); !ok || ev.Kind != EvDone || !errors.Is(err, lostConnection) {
+		t.Fatalf("after the server closed: %+v %v", ev, err)
+	}
+}
