@@ -242,6 +242,7 @@ const closeTimeout = 2 * time.Second
 func (c *Conn) CloseSoon() {
 	c.closing()
 	go func() {
+		defer recoverQuietly()
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		c.Close(ctx)
@@ -261,6 +262,11 @@ func (c *Conn) closing() {
 		}
 	})
 }
+
+// recoverQuietly ends a panic in a goroutine of ours that has nobody to
+// report to: a panic that escapes a goroutine aborts the process, which
+// makes the postmaster crash-restart every session of the cluster.
+func recoverQuietly() { _ = recover() }
 
 // IsClosed reports whether the connection is known to be gone, as the last
 // operation that used it left it. Safe while another goroutine uses it.

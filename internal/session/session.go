@@ -302,11 +302,15 @@ func (s *Session) Shutdown() {
 	var wg sync.WaitGroup
 	for _, o := range running {
 		wg.Add(1)
-		go func() { defer wg.Done(); o.Wait(ctx) }()
+		go func() { defer wg.Done(); o.Wait(ctx) }() // waits only: cannot panic
 	}
 	for _, c := range s.reg.Clear() {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Close(ctx) }()
+		go func() {
+			defer wg.Done()
+			defer func() { _ = recover() }() // see conn.recoverQuietly
+			c.Close(ctx)
+		}()
 	}
 	wg.Wait()
 }
