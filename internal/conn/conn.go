@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -36,45 +35,38 @@ type Notification struct {
 	Payload string
 }
 
+// Prepared is a connection string checked by Prepare, ready for Open.
+type Prepared struct {
+	cfg     *pgconn.Config
+	secrets secrets // hidden in Open's messages
+}
+
 // Prepare parses and checks a connection string without touching the
 // network: the first half of contrib's connect sequence, which runs before
 // the duplicate-name check.
-func Prepare(connstr string, s Settings) (*pgconn.Config, error) {
+func Prepare(connstr string, s Settings) (*Prepared, error) {
 	opts, err := ParseConnInfo(connstr)
+	sec := secretsOf(connstr, opts)
 	if err != nil {
 		if s.RequirePassword {
 			// contrib: an unparsable string never reaches libpq for a non-superuser
 			return nil, errPasswordNotGiven
 		}
-		return nil, connectFailed(err.Error())
+		return nil, connectFailed(err.Error(), sec)
 	}
 	if s.RequirePassword && !opts.HasPassword() {
 		return nil, errPasswordNotGiven
 	}
 	cfg, err := BuildConfig(opts, s)
 	if err != nil {
-		return nil, connectFailed(opts.scrub(err.Error()))
+		return nil, connectFailed(err.Error(), sec)
 	}
-	return cfg, nil
-}
-
-// passwordSetting matches "password=..." inside a quoted value.
-var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s"]+)`)
-
-// scrub hides passwords in a message: libpq quotes bad values verbatim, and
-// in "port= password=x" the password becomes the port's value. Very short
-// passwords are left alone: hiding them would garble the rest.
-func (o Options) scrub(msg string) string {
-	for _, k := range []string{"password", "sslpassword"} {
-		if pw := o[k]; len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, redacted)
-		}
-	}
-	return passwordSetting.ReplaceAllString(msg, "${1}"+redacted)
+	return &Prepared{cfg: cfg, secrets: sec}, nil
 }
 
 // Open connects with a config from Prepare. A cancelled ctx ends the attempt.
-func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
+func Open(ctx context.Context, p *Prepared, s Settings) (*Conn, error) {
+	cfg := p.cfg
 	c := &Conn{sem: make(chan struct{}, 1)}
 	cfg.OnNotice = logNotice
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
@@ -90,7 +82,7 @@ func Open(ctx context.Context, cfg *pgconn.Config, s Settings) (*Conn, error) {
 		if s.RequirePassword && IsPasswordNotRequested(err) {
 			return nil, errPasswordNotRequested
 		}
-		return nil, connectFailed(connectErrorMessage(err))
+		return nil, connectFailed(connectErrorMessage(err), p.secrets)
 	}
 	c.pg = pg
 	return c, nil
@@ -162,11 +154,11 @@ func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgCon
 
 // Connect is Prepare followed by Open.
 func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
-	cfg, err := Prepare(connstr, s)
+	p, err := Prepare(connstr, s)
 	if err != nil {
 		return nil, err
 	}
-	return Open(ctx, cfg, s)
+	return Open(ctx, p, s)
 }
 
 // Close ends the session politely (a Terminate message) once no operation
