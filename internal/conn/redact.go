@@ -50,8 +50,11 @@ func secretsOf(connstr string, o Options) secrets {
 func uriSecrets(uri string) []string {
 	var s []string
 	rest, query, _ := strings.Cut(uri, "?")
-	if userinfo, _, ok := strings.Cut(rest, "@"); ok && !strings.HasPrefix(userinfo, "[") {
-		if _, pw, ok := strings.Cut(userinfo, ":"); ok {
+	// every "user:password@", in case libpq took an earlier "@" or a "/"
+	// for the end of the userinfo
+	parts := strings.Split(rest, "@")
+	for _, userinfo := range parts[:len(parts)-1] {
+		if _, pw, ok := strings.Cut(userinfo, ":"); ok && !strings.Contains(userinfo, "]") {
 			s = append(s, pw)
 			s = append(s, strings.FieldsFunc(pw, func(c rune) bool { return strings.ContainsRune("/,:[]", c) })...)
 		}

@@ -122,7 +122,7 @@ func TestSecretsOf(t *testing.T) {
 		{"password=pw sslpassword=spw", []string{"spw", "pw"}},
 		{"postgresql://u:SE/CR%45T@h", []string{"SE/CR%45T", "SE/CRET", "CR%45T", "CRET", "SE"}},
 		{"postgresql://h/db?passw%6Frd=x&user=u", []string{"x"}},
-		{"postgresql://[::1]:5432/d@x", nil}, // a host in brackets is no user name
+		{"postgresql://[::1]:5432/d@x", nil}, // a whole IPv6 host is no user name
 		{"postgresql://h:5432/db?user=me@example.com", nil},
 		{"host=h", nil},
 	}
