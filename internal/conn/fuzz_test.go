@@ -424,8 +424,13 @@ func FuzzPasswordNeverShown(f *testing.F) {
 			return // the text around it quotes the same text
 		}
 		pattern := passwordForms[int(form&0x7f)%len(passwordForms)]
-		if strings.Contains(pattern, ":{PW}@") && strings.ContainsAny(head, "/?@") {
-			return // not a user name: the URI has no userinfo to read
+		if strings.Contains(pattern, ":{PW}@") {
+			if strings.ContainsAny(head, "/?@") {
+				return // not a user name: the URI has no userinfo to read
+			}
+			// libpq ends the userinfo at the first "@"; and a "?"
+			// before a "/" makes a query of the rest
+			pw = strings.NewReplacer("@", "", "?", "").Replace(pw)
 		}
 		connstr := strings.NewReplacer("{H}", head, "{T}", tail, "{PW}", pw).Replace(pattern)
 		connstr = strings.ReplaceAll(connstr, "{P}", port)

@@ -49,22 +49,30 @@ func secretsOf(connstr string, o Options) secrets {
 // its pieces, and the query values of keys that name a password.
 func uriSecrets(uri string) []string {
 	var s []string
-	rest, query, _ := strings.Cut(uri, "?")
 	// every "user:password@", in case libpq took an earlier "@" or a "/"
-	// for the end of the userinfo
-	parts := strings.Split(rest, "@")
+	// for the end of the userinfo; not an "@" in a query value (?user=a@b)
+	parts := strings.Split(uri, "@")
 	for _, userinfo := range parts[:len(parts)-1] {
-		if _, pw, ok := strings.Cut(userinfo, ":"); ok && !strings.Contains(userinfo, "]") {
+		_, q, inQuery := strings.Cut(userinfo, "?")
+		if _, pw, ok := strings.Cut(userinfo, ":"); ok && !isIPv6Host(userinfo) && !(inQuery && strings.Contains(q, "=")) {
 			s = append(s, pw)
-			s = append(s, strings.FieldsFunc(pw, func(c rune) bool { return strings.ContainsRune("/,:[]", c) })...)
+			s = append(s, strings.FieldsFunc(pw, func(c rune) bool { return strings.ContainsRune("/,:[]?", c) })...)
 		}
 	}
+	_, query, _ := strings.Cut(uri, "?")
 	for _, kv := range strings.Split(query, "&") {
 		if k, v, ok := strings.Cut(kv, "="); ok && (namesPassword(k) || namesPassword(decodedOrEmpty(k))) {
 			s = append(s, v)
 		}
 	}
 	return s
+}
+
+// isIPv6Host reports whether s starts with a well-formed "[address]" host
+// (its colons are no userinfo's).
+func isIPv6Host(s string) bool {
+	addr, after, ok := strings.Cut(strings.TrimPrefix(s, "["), "]")
+	return strings.HasPrefix(s, "[") && ok && addr != "" && (after == "" || after[0] == ':' || after[0] == '/')
 }
 
 // namesPassword reports whether a URI query key looks like a password's.
@@ -138,12 +146,8 @@ func isWordByte(c byte) bool {
 	return c >= 0x80 || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// inQuotes reports whether msg[j:end] is inside double quotes on its line
-// or touches one.
+// inQuotes reports whether msg[j:end] lies between the first and the last
+// double quote of msg (a quoted value may itself hold quotes and newlines).
 func inQuotes(msg string, j, end int) bool {
-	if (j > 0 && msg[j-1] == '"') || (end < len(msg) && msg[end] == '"') {
-		return true
-	}
-	line := msg[strings.LastIndexByte(msg[:j], '\n')+1 : j]
-	return strings.Count(line, `"`)%2 == 1
+	return strings.Contains(msg[:j], `"`) && strings.Contains(msg[end:], `"`)
 }
