@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,8 +45,9 @@ type Notification struct {
 
 // Plan is a connection string checked by Prepare, to be opened by Open.
 type Plan struct {
-	opts Options
-	set  Settings
+	opts    Options
+	set     Settings
+	secrets secrets // hidden in Open's messages
 }
 
 // Prepare parses a connection string and applies the password rule,
@@ -56,32 +56,18 @@ type Plan struct {
 // thread.
 func Prepare(connstr string, s Settings) (*Plan, error) {
 	opts, err := ParseConnInfo(connstr)
+	sec := secretsOf(connstr, opts)
 	if err != nil {
 		if s.RequirePassword {
 			// contrib: an unparsable string never reaches libpq for a non-superuser
 			return nil, errPasswordNotGiven
 		}
-		return nil, connectFailed(err.Error())
+		return nil, connectFailed(err.Error(), sec)
 	}
 	if s.RequirePassword && !opts.HasPassword() {
 		return nil, errPasswordNotGiven
 	}
-	return &Plan{opts: opts, set: s}, nil
-}
-
-// passwordSetting matches "password=..." inside a quoted value.
-var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s"]+)`)
-
-// scrub hides passwords in a message: libpq quotes bad values verbatim, and
-// in "port= password=x" the password becomes the port's value. Very short
-// passwords are left alone: hiding them would garble the rest.
-func (o Options) scrub(msg string) string {
-	for _, k := range []string{"password", "sslpassword"} {
-		if pw := o[k]; len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, redacted)
-		}
-	}
-	return passwordSetting.ReplaceAllString(msg, "${1}"+redacted)
+	return &Plan{opts: opts, set: s, secrets: sec}, nil
 }
 
 // Open builds the connection's config (reading the files it needs) and
@@ -90,7 +76,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 	s := p.set
 	cfg, err := BuildConfig(p.opts, s)
 	if err != nil {
-		return nil, connectFailed(p.opts.scrub(err.Error()))
+		return nil, connectFailed(err.Error(), p.secrets)
 	}
 	c := &Conn{sem: make(chan struct{}, 1)}
 	cfg.OnNotice = logNotice
@@ -107,7 +93,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		if s.RequirePassword && IsPasswordNotRequested(err) {
 			return nil, errPasswordNotRequested
 		}
-		return nil, connectFailed(connectErrorMessage(err))
+		return nil, connectFailed(connectErrorMessage(err), p.secrets)
 	}
 	c.pg = pg
 	return c, nil

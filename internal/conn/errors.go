@@ -40,9 +40,10 @@ var (
 )
 
 // connectFailed is contrib's error for a connection that could not be made;
-// detail is libpq's message.
-func connectFailed(detail string) *Error {
-	return &Error{SQLState: "08001", Message: "could not establish connection", Detail: strings.TrimRight(detail, "\n")}
+// detail is libpq's message. Every connection-time failure comes here, so
+// this is where the string's passwords are hidden.
+func connectFailed(detail string, sec secrets) *Error {
+	return &Error{SQLState: "08001", Message: "could not establish connection", Detail: strings.TrimRight(sec.redact(detail), "\n")}
 }
 
 // lostConnection is contrib's report of a connection that broke mid-use, in
