@@ -74,7 +74,7 @@ func Prepare(connstr string, s Settings) (*Plan, error) {
 // connects. A cancelled ctx ends the attempt.
 func Open(ctx context.Context, p *Plan) (*Conn, error) {
 	s := p.set
-	cfg, err := BuildConfig(p.opts, s)
+	cfg, skipped, err := buildConfig(p.opts, s)
 	if err != nil {
 		return nil, connectFailed(err.Error(), p.secrets)
 	}
@@ -93,7 +93,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		if s.RequirePassword && IsPasswordNotRequested(err) {
 			return nil, errPasswordNotRequested
 		}
-		return nil, connectFailed(connectErrorMessage(err), p.secrets)
+		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
 	}
 	c.pg = pg
 	return c, nil

@@ -171,6 +171,14 @@ func attemptReason(err error, unix bool) string {
 	switch {
 	case errors.As(err, &cie):
 		return cie.Msg
+	case errors.Is(err, pgconn.ErrReadOnlyConnection):
+		return "session is read-only"
+	case errors.Is(err, pgconn.ErrReadWriteConnection):
+		return "session is not read-only"
+	case errors.Is(err, pgconn.ErrStandbyConnection):
+		return "server is in hot standby mode"
+	case errors.Is(err, pgconn.ErrPrimaryConnection):
+		return "server is not in hot standby mode"
 	case errors.As(err, &pgErr):
 		return pgErrorMessage(pgErr)
 	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):

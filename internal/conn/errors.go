@@ -56,6 +56,21 @@ var lostConnection = &Error{
 		"\tbefore or while processing the request.",
 }
 
+// EndedByServer is how libpq reports, to a caller waiting for a query's
+// result (PQexec, PQgetResult in a loop), a FATAL error after which the
+// server closed the connection (pg_terminate_backend, a shutdown): no
+// SQLSTATE of the server's (08006), the FATAL line and then libpq's lines
+// for the lost connection. Other errors are returned as they are. A result
+// read with dblink_get_result keeps the server's error, as in contrib.
+func EndedByServer(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Severity != "FATAL" {
+		return err
+	}
+	return &Error{SQLState: "08006", Remote: true,
+		Message: "FATAL:  " + pgErr.Message + "\n" + lostConnection.Message + "\ninvalid socket"}
+}
+
 // AsError turns any error of this package (or a stray one) into an *Error.
 func AsError(err error) *Error {
 	var e *Error
