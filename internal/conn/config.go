@@ -134,6 +134,10 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 		}
 	}
 	cfg.RequireAuth = requireAuthFor(cfg.Password, s)
+	if cfg.RequireAuth == noPasswordPolicy && setting(o, "channel_binding", "") == "require" {
+		// libpq checks channel binding before it looks for a password
+		cfg.RequireAuth = ""
+	}
 	if peer := o["requirepeer"]; peer != "" {
 		cfg.AfterNetConnect = requirePeer(peer)
 	}
