@@ -50,7 +50,7 @@ dblink--1.2.sql: $(foreach p,$(SQL_PARTS),sql/1.2/$(p).sql)
 	cat $^ > $@
 
 # The Go core.  Async preemption is off at link time so the runtime leaves
-# PostgreSQL's SIGURG alone (see ../shared/DESIGN.md, "Signals").
+# PostgreSQL's SIGURG alone (see docs/DESIGN.md, "Signals").
 GO ?= go
 GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' ! -name '*_test.go') csrc/dblink_go_abi.h
 

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # test/server/30-password.sh — the non-superuser password rules against real
 # authentication methods, and no password ever reaching the server log.
-# See shared/dblink-behavior.md §4 and shared/DESIGN.md, "Foreign servers and
-# security".
+# See docs/DESIGN.md, "Foreign servers and the password rule".
 #
 # pg_hba.conf gets one 127.0.0.1 line per test role (trust, md5, password,
 # scram-sha-256) in front of the cluster's own lines; it is restored (and the
