@@ -31,6 +31,10 @@ type Settings struct {
 	// RequirePassword (non-superusers) makes the connection fail unless the
 	// server asks for a password; see IsPasswordNotRequested.
 	RequirePassword bool
+
+	// ConnectTimeout (seconds, dblink.connect_timeout) applies when the
+	// string sets no connect_timeout; 0: libpq's default.
+	ConnectTimeout int
 }
 
 const (
@@ -94,7 +98,7 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 	if len(skipped) > 0 && len(ports) == 0 {
 		return nil, nil, &ConnInfoError{Msg: strings.Join(skipped, "\n")}
 	}
-	d := newDialer(o)
+	d := newDialer(o, s)
 
 	pgOpts := pgconnOptions(o, hosts, hostaddrs, ports)
 	for _, k := range fileKeys {
@@ -558,10 +562,19 @@ type dialer struct {
 	userTimeout    int // TCP_USER_TIMEOUT in ms; 0 leaves the OS default
 }
 
-// newDialer reads connect_timeout, keepalives* and tcp_user_timeout.
-func newDialer(o Options) *dialer {
+// newDialer reads connect_timeout (the string's own, else the
+// dblink.connect_timeout setting when not 0, else PGCONNECT_TIMEOUT),
+// keepalives* and tcp_user_timeout.
+func newDialer(o Options, s Settings) *dialer {
 	d := &dialer{keepAlive: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
-	if v, ok := o["connect_timeout"]; ok && v != "" {
+	v, ok := o["connect_timeout"]
+	if !ok && s.ConnectTimeout > 0 {
+		v, ok = strconv.Itoa(s.ConnectTimeout), true
+	}
+	if !ok {
+		v, ok = os.LookupEnv("PGCONNECT_TIMEOUT")
+	}
+	if ok && v != "" {
 		n, err := parseIntParam(v, "connect_timeout")
 		switch {
 		case err != nil:
