@@ -18,7 +18,8 @@ OBJS = \
 	csrc/async.o \
 	csrc/foreign.o \
 	csrc/builders.o \
-	csrc/debug.o
+	csrc/debug.o \
+	csrc/settings.o
 
 EXTENSION = dblink
 DATA = sql/dblink--1.0--1.1.sql sql/dblink--1.1--1.2.sql

@@ -51,6 +51,17 @@ extern void dblink_report(int elevel, DgError *err, const char *conname,
 						  const char *action);
 extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn();
 
+/* settings.c: the library's GUCs */
+typedef enum DblinkRemoteNotices
+{
+	DBLINK_NOTICES_LOG,			/* to the server log, as contrib does */
+	DBLINK_NOTICES_RELAY,		/* raised in the local session */
+	DBLINK_NOTICES_IGNORE
+} DblinkRemoteNotices;
+
+extern int	dblink_connect_timeout;
+extern int	dblink_remote_notices;
+
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);
 

@@ -111,6 +111,7 @@ typedef struct DgConnectOptions
 	char	  **environ;		/* the backend's environment now: libpq reads
 								 * PGHOST, PGSERVICEFILE, HOME, ... at every
 								 * connect, and a backend may setenv() */
+	int32_t		connect_timeout;	/* dblink.connect_timeout, seconds */
 } DgConnectOptions;
 
 /* How dg_query() treats results. */

@@ -205,6 +205,7 @@ gocore_connect_options(void)
 	opts.require_password = !superuser();
 	opts.client_encoding = GetDatabaseEncodingName();
 	opts.environ = environ;
+	opts.connect_timeout = dblink_connect_timeout;
 	return opts;
 }
 

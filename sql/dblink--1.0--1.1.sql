@@ -1,6 +1,9 @@
-/* contrib/dblink/dblink--1.0--1.1.sql */
+/*
+ * dblink 1.0 -> 1.1: foreign servers.  Databases that still have contrib's
+ * dblink 1.0 reach 1.2 through this script and the next one.
+ */
 
--- complain if script is sourced in psql, rather than via ALTER EXTENSION
+-- only ALTER EXTENSION runs this file
 \echo Use "ALTER EXTENSION dblink UPDATE TO '1.1'" to load this file. \quit
 
 CREATE FUNCTION dblink_fdw_validator(

@@ -1,6 +1,10 @@
-/* contrib/dblink/dblink--1.1--1.2.sql */
+/*
+ * dblink 1.1 -> 1.2: parallel safety labels.  Every function touches this
+ * backend's connections, so none may run in a parallel worker; only the
+ * validator is safe anywhere.
+ */
 
--- complain if script is sourced in psql, rather than via ALTER EXTENSION
+-- only ALTER EXTENSION runs this file
 \echo Use "ALTER EXTENSION dblink UPDATE TO '1.2'" to load this file. \quit
 
 ALTER FUNCTION dblink_connect(text) PARALLEL RESTRICTED;

@@ -185,7 +185,7 @@ cluster_start() {
 		fsync = off
 		synchronous_commit = off
 		full_page_writes = off
-		max_connections = 40
+		max_connections = 60
 		shared_buffers = 32MB
 		lc_messages = 'C'
 		log_line_prefix = '%m [%p] '

@@ -89,7 +89,7 @@ GOLIB=$STAGE_DIR$PG_SYS_LIB/lib/dblink_go.so
 # SIGILL in a backend.  GODEBUG=cpu.rdtscp=off in the server's environment
 # did not reach the runtime in a backend (tried, also with
 # update_process_title = off; it did reach it in a plain C program that
-# dlopens dblink_go.so; ../shared/DESIGN.md saw the same for GODEBUG in a
+# dlopens dblink_go.so; docs/DESIGN.md saw the same for GODEBUG in a
 # backend), so this build sees HasRDTSCP = false through a -overlay copy of
 # internal/cpu/cpu_x86.go.  The runtime is rebuilt once: ~1 min.
 CPUSRC=$(cd "$REPO" && go env GOROOT)/src/internal/cpu/cpu_x86.go

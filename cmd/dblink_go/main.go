@@ -291,7 +291,11 @@ func syncEnvironment(envp **C.char) {
 // to date first.
 func settings(o *C.DgConnectOptions) conn.Settings {
 	syncEnvironment(o.environ)
-	return conn.Settings{ClientEncoding: C.GoString(o.client_encoding), RequirePassword: o.require_password != 0}
+	return conn.Settings{
+		ClientEncoding:  C.GoString(o.client_encoding),
+		RequirePassword: o.require_password != 0,
+		ConnectTimeout:  int(o.connect_timeout),
+	}
 }
 
 func optString(s *C.char) *string {

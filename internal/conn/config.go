@@ -31,6 +31,10 @@ type Settings struct {
 	// RequirePassword (non-superusers) makes the connection fail unless the
 	// server asks for a password; see IsPasswordNotRequested.
 	RequirePassword bool
+
+	// ConnectTimeout (seconds, dblink.connect_timeout) applies when the
+	// string sets no connect_timeout; 0: libpq's default.
+	ConnectTimeout int
 }
 
 const (
@@ -70,22 +74,31 @@ var fileKeys = []string{"passfile", "sslcert", "sslkey", "sslrootcert"}
 // real server settings as startup parameters. It reads files: call it
 // where a connection is made, never on the backend's thread.
 func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
+	cfg, _, err := buildConfig(o, s)
+	return cfg, err
+}
+
+// buildConfig is BuildConfig, and also returns libpq's lines for the hosts
+// it left out because their port is out of range: libpq goes on with the
+// next host and reports them if no host connects.
+func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 	o, serviceFile, err := withService(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkConnectOptions(o); err != nil {
-		return nil, err
-	}
-	if err := refuseUnsupported(o); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hosts, hostaddrs := hostLists(o)
 	ports, err := parsePorts(o["port"])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	d := newDialer(o)
+	hosts, hostaddrs, ports, skipped := skipBadPorts(hosts, hostaddrs, ports)
+	if len(skipped) > 0 && len(ports) == 0 {
+		return nil, nil, &ConnInfoError{Msg: strings.Join(skipped, "\n")}
+	}
+	d := newDialer(o, s)
 
 	pgOpts := pgconnOptions(o, hosts, hostaddrs, ports)
 	for _, k := range fileKeys {
@@ -103,10 +116,10 @@ func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
 	allowed := append(append([]string{"servicefile"}, pgconnKeys...), fileKeys...)
 	cfg, err := pgconn.ParseConfigWithOptions(connString, pgconn.ParseConfigOptions{ConnStringAllowedKeys: allowed})
 	if err != nil {
-		return nil, pgconnParseError(o, err)
+		return nil, nil, pgconnParseError(o, err)
 	}
 	if err := applyTLSFiles(cfg, o); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.Password == "" {
 		cfg.Password = passwordFromFile(o, cfg)
@@ -125,16 +138,20 @@ func BuildConfig(o Options, s Settings) (*pgconn.Config, error) {
 		}
 	}
 	cfg.RequireAuth = requireAuthFor(cfg.Password, s)
+	if cfg.RequireAuth == noPasswordPolicy && setting(o, "channel_binding", "") == "require" {
+		// libpq checks channel binding before it looks for a password
+		cfg.RequireAuth = ""
+	}
 	if peer := o["requirepeer"]; peer != "" {
 		cfg.AfterNetConnect = requirePeer(peer)
 	}
 	if err := setTLSVersions(cfg, o); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := applyHostaddrs(cfg, hosts, hostaddrs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cfg, nil
+	return cfg, skipped, nil
 }
 
 // checkConnectOptions makes libpq's connectOptions2 checks, in its order.
@@ -230,24 +247,6 @@ func tlsVersion(o Options, key string) (uint16, error) {
 	return 0, connInfoErrorf(`invalid %s value: "%s"`, key, v)
 }
 
-// refuseUnsupported refuses what libpq would honor but this core cannot
-// (certificate revocation lists: see applyTLSFiles).
-func refuseUnsupported(o Options) error {
-	if v := o["replication"]; !isFalseish(v) {
-		return connInfoErrorf(`replication connections are not supported by dblink (replication=%s)`, v)
-	}
-	return nil
-}
-
-// isFalseish reports whether a replication value asks for a normal session.
-func isFalseish(v string) bool {
-	switch strings.ToLower(v) {
-	case "", "0", "off", "false", "no":
-		return true
-	}
-	return false
-}
-
 // hostLists splits host and hostaddr into per-host slices of equal length
 // (checkListLengths has matched them).
 func hostLists(o Options) (hosts, hostaddrs []string) {
@@ -279,11 +278,37 @@ func parsePorts(s string) ([]string, error) {
 			return nil, err
 		}
 		if n < 1 || n > 65535 {
-			return nil, connInfoErrorf(`invalid port number: "%s"`, p)
+			continue // see skipBadPorts
 		}
 		ports[i] = strconv.Itoa(n)
 	}
 	return ports, nil
+}
+
+// skipBadPorts leaves out the hosts whose port is out of range, with
+// libpq's line for each, as libpq moves on to the next host. One port for
+// every host is either good or reported for the whole string.
+func skipBadPorts(hosts, hostaddrs, ports []string) (h, ha, p, skipped []string) {
+	for i, port := range ports {
+		if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+			skipped = append(skipped, fmt.Sprintf(`invalid port number: "%s"`, port))
+			if len(ports) == 1 {
+				return hosts, hostaddrs, nil, skipped
+			}
+			continue
+		}
+		p = append(p, port)
+		if i < len(hosts) {
+			h = append(h, hosts[i])
+		}
+		if i < len(hostaddrs) {
+			ha = append(ha, hostaddrs[i])
+		}
+	}
+	if len(ports) == 0 {
+		return hosts, hostaddrs, ports, nil
+	}
+	return h, ha, p, skipped
 }
 
 // parseIntParam is libpq's parse_int_param: strtol (leading blanks and a
@@ -374,6 +399,11 @@ func runtimeParams(o Options, s Settings) map[string]string {
 	if opts != "" {
 		rp["options"] = opts
 	}
+	if v := o["replication"]; v != "" {
+		// a walsender session (database: one that also runs SQL), as
+		// libpq asks for it; the server checks the value
+		rp["replication"] = v
+	}
 	enc := s.ClientEncoding
 	if enc == "" {
 		enc = o["client_encoding"]
@@ -438,10 +468,15 @@ func applyHostaddrs(cfg *pgconn.Config, hosts, hostaddrs []string) error {
 	if hostaddrs == nil {
 		return nil
 	}
-	for _, a := range hostaddrs {
-		if a != "" && net.ParseIP(a) == nil {
+	for i, a := range hostaddrs {
+		if a == "" {
+			continue
+		}
+		ip, ok := numericHost(a)
+		if !ok {
 			return connInfoErrorf(`could not parse network address "%s": Name or service not known`, a)
 		}
+		hostaddrs[i] = ip
 	}
 	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
 	hostNo := 0
@@ -465,6 +500,58 @@ func applyHostaddrs(cfg *pgconn.Config, hosts, hostaddrs []string) error {
 	return nil
 }
 
+// numericHost reads a hostaddr as getaddrinfo with AI_NUMERICHOST does:
+// an IPv6 or IPv4 address, the latter also in inet_aton's forms (127.1,
+// 0x7f.1, 2130706433: decimal, octal or hex parts, the last one filling the
+// remaining bytes). It returns the address in the usual notation.
+func numericHost(s string) (string, bool) {
+	if ip := net.ParseIP(s); ip != nil {
+		return ip.String(), true
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return "", false
+	}
+	var ip [4]byte
+	for i, p := range parts {
+		v, ok := inetAtonPart(p)
+		last := i == len(parts)-1
+		room := uint64(0xff)
+		if last {
+			room = 1<<(8*uint(4-i)) - 1
+		}
+		if !ok || v > room {
+			return "", false
+		}
+		if !last {
+			ip[i] = byte(v)
+			continue
+		}
+		for b := 3; b >= i; b-- {
+			ip[b] = byte(v)
+			v >>= 8
+		}
+	}
+	return net.IP(ip[:]).String(), true
+}
+
+// inetAtonPart is one part of an inet_aton address: decimal, octal with a
+// leading 0, or hex with 0x.
+func inetAtonPart(p string) (uint64, bool) {
+	base, digits := 10, p
+	switch {
+	case len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X"):
+		base, digits = 16, p[2:]
+	case len(p) > 1 && p[0] == '0':
+		base, digits = 8, p[1:]
+	}
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(digits, base, 32)
+	return v, err == nil
+}
+
 // dialer dials the way libpq sets up its sockets.
 type dialer struct {
 	connectTimeout time.Duration
@@ -475,10 +562,19 @@ type dialer struct {
 	userTimeout    int // TCP_USER_TIMEOUT in ms; 0 leaves the OS default
 }
 
-// newDialer reads connect_timeout, keepalives* and tcp_user_timeout.
-func newDialer(o Options) *dialer {
+// newDialer reads connect_timeout (the string's own, else the
+// dblink.connect_timeout setting when not 0, else PGCONNECT_TIMEOUT),
+// keepalives* and tcp_user_timeout.
+func newDialer(o Options, s Settings) *dialer {
 	d := &dialer{keepAlive: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
-	if v, ok := o["connect_timeout"]; ok && v != "" {
+	v, ok := o["connect_timeout"]
+	if !ok && s.ConnectTimeout > 0 {
+		v, ok = strconv.Itoa(s.ConnectTimeout), true
+	}
+	if !ok {
+		v, ok = os.LookupEnv("PGCONNECT_TIMEOUT")
+	}
+	if ok && v != "" {
 		n, err := parseIntParam(v, "connect_timeout")
 		switch {
 		case err != nil:

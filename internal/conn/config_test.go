@@ -118,7 +118,8 @@ func TestBuildConfigOnlyServerSettings(t *testing.T) {
 		fmt.Fprintf(&b, "%s=%s ", k.Name, quoteConnInfoValue(v))
 	}
 	cfg := build(t, b.String(), Settings{ClientEncoding: "UTF8"})
-	allowed := map[string]bool{"application_name": true, "options": true, "client_encoding": true}
+	// replication is no setting but a startup option the server reads, as libpq sends it
+	allowed := map[string]bool{"application_name": true, "options": true, "client_encoding": true, "replication": true}
 	for k := range cfg.RuntimeParams {
 		if !allowed[k] {
 			t.Errorf("startup parameter %q is not a server setting", k)
@@ -153,8 +154,8 @@ func TestBuildConfigErrors(t *testing.T) {
 		{"host=/tmp/s port=abc", `invalid integer value "abc" for connection option "port"`},
 		{"host=/tmp/s port=99999", `invalid port number: "99999"`},
 		{"host=/tmp/s sslmode=foo", `invalid sslmode value: "foo"`},
-		{"host=/tmp/s replication=database", `replication connections are not supported by dblink (replication=database)`},
-		{"host=/tmp/s replication=true", `replication connections are not supported by dblink (replication=true)`},
+		{"host=a,b port=99999", `invalid port number: "99999"`},
+		{"host=a,b port=99999,0", "invalid port number: \"99999\"\ninvalid port number: \"0\""},
 		{"host=127.0.0.1 sslcrl=/x", `connection option "sslcrl" is not supported: certificate revocation lists cannot be checked`},
 		{"host=127.0.0.1 sslcrldir=/x", `connection option "sslcrldir" is not supported: certificate revocation lists cannot be checked`},
 		{"host=/tmp/s gssencmode=require", `gssencmode value "require" invalid when GSSAPI support is not compiled in`},
@@ -177,6 +178,7 @@ func TestBuildConfigErrors(t *testing.T) {
 		}
 	}
 	for _, ok := range []string{"replication=0", "replication=off", "replication=false", "replication=''",
+		"replication=database", "host=/tmp/s,/tmp/t port=99999,5432",
 		"sslcrl=''", "sslcrl=/x", "sslmode=disable sslcrldir=/x", "gssencmode=prefer", "gssencmode=disable", "gssencmode=allow"} {
 		o, err := ParseConnInfo("host=/tmp/s " + ok)
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,8 +47,9 @@ type Notification struct {
 
 // Plan is a connection string checked by Prepare, to be opened by Open.
 type Plan struct {
-	opts Options
-	set  Settings
+	opts    Options
+	set     Settings
+	secrets secrets // hidden in Open's messages
 }
 
 // Prepare parses a connection string and applies the password rule,
@@ -58,41 +58,27 @@ type Plan struct {
 // thread.
 func Prepare(connstr string, s Settings) (*Plan, error) {
 	opts, err := ParseConnInfo(connstr)
+	sec := secretsOf(connstr, opts)
 	if err != nil {
 		if s.RequirePassword {
 			// contrib: an unparsable string never reaches libpq for a non-superuser
 			return nil, errPasswordNotGiven
 		}
-		return nil, connectFailed(err.Error())
+		return nil, connectFailed(err.Error(), sec)
 	}
 	if s.RequirePassword && !opts.HasPassword() {
 		return nil, errPasswordNotGiven
 	}
-	return &Plan{opts: opts, set: s}, nil
-}
-
-// passwordSetting matches "password=..." inside a quoted value.
-var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s"]+)`)
-
-// scrub hides passwords in a message: libpq quotes bad values verbatim, and
-// in "port= password=x" the password becomes the port's value. Very short
-// passwords are left alone: hiding them would garble the rest.
-func (o Options) scrub(msg string) string {
-	for _, k := range []string{"password", "sslpassword"} {
-		if pw := o[k]; len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, redacted)
-		}
-	}
-	return passwordSetting.ReplaceAllString(msg, "${1}"+redacted)
+	return &Plan{opts: opts, set: s, secrets: sec}, nil
 }
 
 // Open builds the connection's config (reading the files it needs) and
 // connects. A cancelled ctx ends the attempt.
 func Open(ctx context.Context, p *Plan) (*Conn, error) {
 	s := p.set
-	cfg, err := BuildConfig(p.opts, s)
+	cfg, skipped, err := buildConfig(p.opts, s)
 	if err != nil {
-		return nil, connectFailed(p.opts.scrub(err.Error()))
+		return nil, connectFailed(err.Error(), p.secrets)
 	}
 	c := &Conn{sem: make(chan struct{}, 1)}
 	cfg.OnNotice = logNotice
@@ -107,11 +93,11 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		if s.RequirePassword && IsPasswordNotRequested(err) {
 			return nil, errPasswordNotRequested
 		}
-		return nil, connectFailed(connectErrorMessage(err))
+		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
 	}
 	if c.w, err = newWire(pg, c.queueNotification); err != nil {
 		pg.Close(ctx)
-		return nil, connectFailed(err.Error())
+		return nil, connectFailed(err.Error(), p.secrets)
 	}
 	return c, nil
 }
@@ -271,6 +257,7 @@ const closeTimeout = 2 * time.Second
 func (c *Conn) CloseSoon() {
 	c.closing()
 	go func() {
+		defer recoverQuietly()
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		c.Close(ctx)
@@ -290,6 +277,11 @@ func (c *Conn) closing() {
 		}
 	})
 }
+
+// recoverQuietly ends a panic in a goroutine of ours that has nobody to
+// report to: a panic that escapes a goroutine aborts the process, which
+// makes the postmaster crash-restart every session of the cluster.
+func recoverQuietly() { _ = recover() }
 
 // IsClosed reports whether the connection is known to be gone, as the last
 // operation that used it left it. Safe while another goroutine uses it.

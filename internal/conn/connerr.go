@@ -171,6 +171,19 @@ func attemptReason(err error, unix bool) string {
 	switch {
 	case errors.As(err, &cie):
 		return cie.Msg
+	case strings.Contains(err.Error(), "channel binding required but server does not support SCRAM-SHA-256-PLUS"):
+		// a server offers SCRAM-SHA-256-PLUS over every TLS connection
+		return "channel binding required, but SSL not in use"
+	case strings.Contains(err.Error(), "channel binding required but server did not authenticate using channel binding"):
+		return "channel binding required, but server authenticated client without channel binding"
+	case errors.Is(err, pgconn.ErrReadOnlyConnection):
+		return "session is read-only"
+	case errors.Is(err, pgconn.ErrReadWriteConnection):
+		return "session is not read-only"
+	case errors.Is(err, pgconn.ErrStandbyConnection):
+		return "server is in hot standby mode"
+	case errors.Is(err, pgconn.ErrPrimaryConnection):
+		return "server is not in hot standby mode"
 	case errors.As(err, &pgErr):
 		return pgErrorMessage(pgErr)
 	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):

@@ -123,7 +123,8 @@ func parseKeywordValue(s string) (Options, error) {
 		if !o.storeOption(name, value) {
 			return nil, connInfoErrorf(`invalid connection option "%s"`, hideAfterSecret(name, afterSecret))
 		}
-		afterSecret = isSecretKeyword(name)
+		// "host= password=se cret" makes "password=se" the host
+		afterSecret = isSecretKeyword(name) || passwordSetting.MatchString(value)
 	}
 	return o, nil
 }

@@ -40,9 +40,10 @@ var (
 )
 
 // connectFailed is contrib's error for a connection that could not be made;
-// detail is libpq's message.
-func connectFailed(detail string) *Error {
-	return &Error{SQLState: "08001", Message: "could not establish connection", Detail: strings.TrimRight(detail, "\n")}
+// detail is libpq's message. Every connection-time failure comes here, so
+// this is where the string's passwords are hidden.
+func connectFailed(detail string, sec secrets) *Error {
+	return &Error{SQLState: "08001", Message: "could not establish connection", Detail: strings.TrimRight(sec.redact(detail), "\n")}
 }
 
 // lostConnection is contrib's report of a connection that broke mid-use, in
@@ -53,6 +54,21 @@ var lostConnection = &Error{
 	Message: "server closed the connection unexpectedly\n" +
 		"\tThis probably means the server terminated abnormally\n" +
 		"\tbefore or while processing the request.",
+}
+
+// EndedByServer is how libpq reports, to a caller waiting for a query's
+// result (PQexec, PQgetResult in a loop), a FATAL error after which the
+// server closed the connection (pg_terminate_backend, a shutdown): no
+// SQLSTATE of the server's (08006), the FATAL line and then libpq's lines
+// for the lost connection. Other errors are returned as they are. A result
+// read with dblink_get_result keeps the server's error, as in contrib.
+func EndedByServer(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Severity != "FATAL" {
+		return err
+	}
+	return &Error{SQLState: "08006", Remote: true,
+		Message: "FATAL:  " + pgErr.Message + "\n" + lostConnection.Message + "\ninvalid socket"}
 }
 
 // AsError turns any error of this package (or a stray one) into an *Error.

@@ -2,14 +2,19 @@ package conn
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -352,5 +357,121 @@ func FuzzBuildConfig(f *testing.F) {
 			}
 		}
 		t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
+	})
+}
+
+// passwordForms are the places a connection string names a password;
+// {H} and {T} are random text around it, {PW} the password.
+var passwordForms = []string{
+	"{H}password={PW}{T}",
+	"{H}sslpassword={PW}{T}",
+	"{H}password='{PW}'{T}",
+	"postgresql://{H}:{PW}@{T}",
+	"postgresql://{H}?password={PW}{T}",
+	"postgresql://{H}?sslpassword={PW}{T}",
+	"postgresql://{H}&password={PW}{T}",
+}
+
+// FuzzPasswordNeverShown puts a random password where a connection string
+// names one, amid random text, and checks that no message of Prepare, or
+// of Open against a local listener that hangs up at once, shows it.
+// Strings that would read files (service, passfile, ssl files) or connect
+// anywhere else are not opened.
+func FuzzPasswordNeverShown(f *testing.F) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	seeds := []struct {
+		head, tail string
+		form       uint8
+	}{
+		{"host=127.0.0.1 port={P} user=postgres connect_timeout= ", "", 0},
+		{"host= ", "", 0},
+		{"host=127.0.0.1 port={P} user=postgres keepalives_idle= ", "", 0},
+		{"postgres", "/tail@127.0.0.1:{P}/postgres", 3},
+		{"[::1", "", 4},
+		{"[::1?user=u", "", 6},
+		{"host=127.0.0.1 port={P} ", " dbname=x", 0},
+		{"host=127.0.0.1 port=", " x", 1},
+		{"u", "127.0.0.1:{P}/db", 3},
+		{"127.0.0.1:{P}/db", "&sslmode=disable", 4},
+		{"host= ", " cret", 2},
+	}
+	for _, s := range seeds {
+		f.Add(s.head, s.tail, s.form, "Sekr1t")
+		f.Add(s.head, s.tail, s.form|0x80, "a/b:c,d")
+	}
+	f.Fuzz(func(t *testing.T, head, tail string, form uint8, pw string) {
+		pw = "Zq" + strings.Map(func(c rune) rune {
+			if c == 0 || unicode.IsSpace(c) {
+				return -1
+			}
+			return c
+		}, pw) + "x7"
+		if strings.Contains(head+tail, pw) {
+			return // the text around it quotes the same text
+		}
+		pattern := passwordForms[int(form&0x7f)%len(passwordForms)]
+		if strings.Contains(pattern, ":{PW}@") {
+			if strings.ContainsAny(head, "/?@") {
+				return // not a user name: the URI has no userinfo to read
+			}
+			// libpq ends the userinfo at the first "@"; and a "?"
+			// before a "/" makes a query of the rest
+			pw = strings.NewReplacer("@", "", "?", "").Replace(pw)
+		}
+		connstr := strings.NewReplacer("{H}", head, "{T}", tail, "{PW}", pw).Replace(pattern)
+		connstr = strings.ReplaceAll(connstr, "{P}", port)
+		if o, err := ParseConnInfo(connstr); err == nil {
+			for _, k := range []string{"service", "passfile", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslcrldir"} {
+				if _, ok := o[k]; ok {
+					return
+				}
+			}
+		}
+		set := Settings{ClientEncoding: "UTF8", RequirePassword: form&0x80 != 0}
+		shows := func(err error) {
+			e := AsError(err)
+			if strings.Contains(e.Message+e.Detail+e.Hint, pw) {
+				t.Fatalf("%q: the message shows the password %q: %q / %q", connstr, pw, e.Message, e.Detail)
+			}
+		}
+		p, err := Prepare(connstr, set)
+		if err != nil {
+			shows(err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// Open builds the same config: it fails before the network with
+		// this error, else it may connect only to the listener
+		cfg, err := BuildConfig(p.opts, p.set)
+		if err != nil {
+			_, err := Open(ctx, p)
+			shows(err)
+			return
+		}
+		if cfg.Host != "127.0.0.1" || strconv.Itoa(int(cfg.Port)) != port || len(cfg.Fallbacks) > 1 ||
+			(len(cfg.Fallbacks) == 1 && cfg.Fallbacks[0].Host != "127.0.0.1") {
+			return
+		}
+		c, err := Open(ctx, p)
+		if err == nil {
+			c.Close(ctx)
+			t.Fatalf("%q: connected to a listener that hangs up", connstr)
+		}
+		shows(err)
 	})
 }

@@ -156,7 +156,7 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 	}
 	s.mu.Unlock()
 
-	o := s.start(nil, s.queryWork(c, "", sql, conn.ModeRows, conn.Settings{}))
+	o := s.start(nil, s.queryWork(c, "", sql, conn.ModeRows, conn.Settings{}, true))
 	s.mu.Lock()
 	l.pending = &asyncQuery{op: o}
 	s.mu.Unlock()

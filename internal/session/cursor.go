@@ -52,6 +52,7 @@ func (s *Session) internalError(c *conn.Conn, what string, err error, query stri
 // command runs a statement that must end in a command result.
 func (s *Session) command(ctx context.Context, c *conn.Conn, h conn.Held, sql string) error {
 	out, err := h.Exec(ctx, sql)
+	err = conn.EndedByServer(err)
 	if err == nil && out.HadRows {
 		err = errNoCommandResult
 	}
@@ -155,5 +156,5 @@ func (s *Session) FetchCursor(name *string, cur string, count int) *op.Op {
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.startOn(c, s.queryWork(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{}))
+	return s.startOn(c, s.queryWork(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{}, false))
 }

@@ -86,6 +86,7 @@ func (f *fastQuery) Next() op.Item {
 	end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
 		DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 	if err != nil {
+		err = conn.EndedByServer(err)
 		f.s.noteError(f.c, err, f.sql)
 		end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 	}
@@ -110,6 +111,7 @@ func (f *fastQuery) handOver() {
 		end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
 			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 		if err != nil {
+			err = conn.EndedByServer(err)
 			f.s.noteError(f.c, err, f.sql)
 			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 		}

@@ -169,7 +169,7 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
 	}
 	if c == nil {
-		return s.start(nil, s.queryWork(nil, t.ConnStr, sql, mode, set))
+		return s.start(nil, s.queryWork(nil, t.ConnStr, sql, mode, set, false))
 	}
 	if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
 		return busy
@@ -179,7 +179,9 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 
 // queryWork runs sql on c, or on a transient connection to connstr when
 // c is nil.
-func (s *Session) queryWork(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings) op.Work {
+// async marks a query of dblink_send_query, whose errors are not those of
+// a caller waiting for the result (conn.EndedByServer).
+func (s *Session) queryWork(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings, async bool) op.Work {
 	var release func()
 	if c == nil {
 		release = s.reserveSocket()
@@ -197,6 +199,9 @@ func (s *Session) queryWork(c *conn.Conn, connstr, sql string, mode conn.Mode, s
 		end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
 			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 		if err != nil {
+			if !async {
+				err = conn.EndedByServer(err)
+			}
 			s.noteError(c, err, sql)
 			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 		}
@@ -313,11 +318,15 @@ func (s *Session) Shutdown() {
 	var wg sync.WaitGroup
 	for _, o := range running {
 		wg.Add(1)
-		go func() { defer wg.Done(); o.Wait(ctx) }()
+		go func() { defer wg.Done(); o.Wait(ctx) }() // waits only: cannot panic
 	}
 	for _, c := range s.reg.Clear() {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Close(ctx) }()
+		go func() {
+			defer wg.Done()
+			defer func() { _ = recover() }() // see conn.recoverQuietly
+			c.Close(ctx)
+		}()
 	}
 	wg.Wait()
 }

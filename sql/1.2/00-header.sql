@@ -1,4 +1,4 @@
 /* dblink--1.2.sql: assembled by the Makefile from the fragments in sql/1.2 */
 
--- complain if script is sourced in psql, rather than via CREATE EXTENSION
+-- only CREATE EXTENSION runs this file
 \echo Use "CREATE EXTENSION dblink" to load this file. \quit

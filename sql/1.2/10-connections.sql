@@ -1,7 +1,7 @@
 -- dblink 1.2: connections
 
--- dblink_connect now restricts non-superusers to password
--- authenticated connections
+-- for a non-superuser, the connection string must carry a password and
+-- the remote server must ask for it
 CREATE FUNCTION dblink_connect (text)
 RETURNS text
 AS 'MODULE_PATHNAME','dblink_connect'
@@ -12,9 +12,8 @@ RETURNS text
 AS 'MODULE_PATHNAME','dblink_connect'
 LANGUAGE C STRICT PARALLEL RESTRICTED;
 
--- dblink_connect_u allows non-superusers to use
--- non-password authenticated connections, but initially
--- privileges are revoked from public
+-- the same, run as the function's owner (a superuser): no password rule;
+-- nobody else may call it until the owner grants EXECUTE
 CREATE FUNCTION dblink_connect_u (text)
 RETURNS text
 AS 'MODULE_PATHNAME','dblink_connect'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/server/10-signals.sh — with dblink (and so, in our build, the Go
 # runtime) loaded in a backend, PostgreSQL's signals behave as without it.
-# See shared/DESIGN.md, "Signals".
+# See docs/DESIGN.md, "Signals".
 #
 #   (a) every thread of the backend other than the main one has PostgreSQL's
 #       asynchronous signals blocked (SigBlk in /proc/PID/task/*/status), the

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # test/server/30-password.sh — the non-superuser password rules against real
 # authentication methods, and no password ever reaching the server log.
-# See shared/dblink-behavior.md §4 and shared/DESIGN.md, "Foreign servers and
-# security".
+# See docs/DESIGN.md, "Foreign servers and the password rule".
 #
 # pg_hba.conf gets one 127.0.0.1 line per test role (trust, md5, password,
 # scram-sha-256) in front of the cluster's own lines; it is restored (and the
@@ -29,6 +28,11 @@
 #   (h) a superuser's malformed connection strings: the password is not
 #       echoed in the error (our build; stock contrib echoes it in some libpq
 #       URI errors, shown as a note only)
+#   (i) strings where libpq reads the password as another value (a value
+#       that swallowed "password=...", a URI password with "/", a quoted
+#       URI with ?password=), as superuser and non-superuser, in
+#       dblink_connect and dblink(): neither the error nor the server log
+#       shows the password (our build; contrib's echoes are notes only)
 #
 # Run by test/run.sh with PGHOST, PGPORT, STAGE, LOGFILE, TMPDIR (and PGBIN,
 # PGDATA, DBLINK_STAGE_KIND) in the environment.  Exits non-zero when a check
@@ -351,6 +355,68 @@ if [[ $KIND == ours ]]; then
 else
 	echo "# (h) stock contrib: ${#h_leaks[@]} of ${#H_CASES[@]} malformed-string passwords in the server log"
 fi
+
+# --- (i) strings where a password ends up in another value ------------------
+# Each string, as a superuser and as a non-superuser in dblink_connect and in
+# dblink(connstr, sql): the client's message and the server log never show
+# the password (statement logging off, as in (h)).
+I_LOG_OFF=$(stat -c %s "$LOGFILE")
+I1=$(h_tok) I2=$(h_tok) I3=$(h_tok) I4=$(h_tok) I5=$(h_tok)
+I_CASES=(
+	"$I1|host=127.0.0.1 port=$PGPORT user=postgres connect_timeout= password=$I1"
+	"$I2|host= password=$I2"
+	"$I3|host=127.0.0.1 port=$PGPORT user=postgres keepalives_idle= password=$I3"
+	"$I4|postgresql://postgres:$I4/tail@127.0.0.1:$PGPORT/postgres"
+	"$I5|postgresql://[::1?password=$I5"
+)
+i_no=0
+for c in "${I_CASES[@]}"; do
+	t=${c%%|*} str=${c#*|}
+	i_no=$((i_no + 1))
+	for who in superuser non-superuser; do
+		role=
+		[[ $who == non-superuser ]] && role="SET ROLE regress_pw_caller;"
+		for call in "SELECT dblink_connect('i', \$s\$$str\$s\$)" \
+			"SELECT * FROM dblink(\$s\$$str\$s\$, 'SELECT 1') AS x(a int)"; do
+			OUT=$(PGOPTIONS='-c log_statement=none -c log_min_error_statement=panic' \
+				"$PSQL" -X -q -At -v VERBOSITY=verbose -d "$DB" -c "$role $call" 2>&1)
+			shown=$(grep -v "^LOCATION:" <<<"$OUT")
+			shown=${shown//$'\n'/ | }
+			shown=${shown//$t/<PASSWORD>}
+			what="(i) string $i_no, $who, ${call%%(*}"
+			if [[ $who == superuser ]] && ! has 'ERROR:  08001: could not establish connection'; then
+				notok "$what: 08001 (got: $shown)"
+			elif [[ $who == non-superuser ]] && ! has 'ERROR:  2F003: password is required'; then
+				notok "$what: 2F003 (got: $shown)"
+			elif grep -qF -- "$t" <<<"$OUT"; then
+				if [[ $KIND == ours ]]; then
+					notok "$what: the error echoes the password ($shown)"
+				else
+					echo "# $what: stock contrib echoes the password: $shown"
+				fi
+			else
+				ok "$what: the error does not echo the password ($shown)"
+			fi
+		done
+	done
+done
+sleep 0.3
+i_leaks=()
+for c in "${I_CASES[@]}"; do
+	t=${c%%|*}
+	if tail -c +$((I_LOG_OFF + 1)) "$LOGFILE" | grep -qF -- "$t"; then
+		i_leaks+=( "$t" )
+		tail -c +$((I_LOG_OFF + 1)) "$LOGFILE" | grep -F -- "$t" | head -n 2 | sed 's/^/#   log: /'
+	fi
+done
+if [[ $KIND == ours ]]; then
+	check "(i) no password of these strings in the server log (leaked: ${i_leaks[*]:-none})" [ ${#i_leaks[@]} -eq 0 ]
+else
+	echo "# (i) stock contrib: ${#i_leaks[@]} of ${#I_CASES[@]} passwords in the server log"
+fi
+# the log did record the errors: the search above looked at real entries
+check "(i) the server log has the errors of these strings" \
+	grep -qF 'could not establish connection' <(tail -c +$((I_LOG_OFF + 1)) "$LOGFILE")
 
 # --- restore -----------------------------------------------------------------
 cat "$HBA_SAVED" >"$HBA" && rm -f "$HBA_SAVED"

@@ -3,8 +3,9 @@
 # thousands of connections in one backend.
 #
 #   (a) load: 20 psql workers (20 local backends, each with at most one remote
-#       connection open at a time: 40 backends, max_connections of the test
-#       cluster) run connect/query/disconnect loops against the cluster itself
+#       connection open at a time: 40 backends; the test cluster's
+#       max_connections is 60, for the remote backends still exiting after a
+#       disconnect) run connect/query/disconnect loops against the cluster itself
 #       for LOAD_S seconds (10; 60 with DBLINK_LONG=1), each worker in a few
 #       successive sessions (so backends with dblink loaded also start and
 #       exit under load).  An iteration is one of: a named connection, the
@@ -108,7 +109,7 @@ worker_sql() {
 	  q5 text := 'SELECT g, md5(g::text) FROM generate_series(1, 5) g';
 	  i int := 0; k int; n int; t text; r record; expect text;
 	  n_ok int := 0; n_soft int := 0; n_exp int := 0; n_bad int := 0;
-	  named_open bool := false; unnamed_open bool := false;
+	  named_open bool := false; unnamed_open bool := false; det text;
 	BEGIN
 	  LOOP
 	    i := i + 1;
@@ -191,7 +192,8 @@ worker_sql() {
 	        n_exp := n_exp + 1;
 	      ELSE
 	        n_bad := n_bad + 1;
-	        RAISE WARNING 'UNEXPECTED w=% s=% i=% k=% %: %', w, sess, i, k, SQLSTATE, SQLERRM;
+	        GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+	        RAISE WARNING 'UNEXPECTED w=% s=% i=% k=% %: % (%)', w, sess, i, k, SQLSTATE, SQLERRM, det;
 	      END IF;
 	    END;
 	    -- after an expected ERROR the connection answers, then goes
