@@ -36,6 +36,13 @@ extern int	gocore_remote_sockets(void);
 /* extfd.c: remote connections against fd.c's limit on external FDs */
 extern void dblink_extfd_reserve(void);
 extern void dblink_extfd_sync(void);
+extern void dblink_extfd_sync_to(int live);
+
+/* An item that ends its operation (which is then gone): DG_DONE,
+ * DG_ERROR, or an item carrying DG_ENDS_QUERY. */
+#define dblink_item_final(item) \
+	((item)->kind == DG_DONE || (item)->kind == DG_ERROR || \
+	 ((item)->ends & DG_ENDS_QUERY) != 0)
 
 /* wait.c: the one interruptible wait of the shim */
 extern int	dblink_wait_item(DgOp op, DgItem *item);

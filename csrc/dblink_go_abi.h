@@ -65,6 +65,7 @@ typedef enum DgItemKind
 								 * (result_no in item->result_no) */
 	DG_DONE = 3,				/* finished; item->text: its text result */
 	DG_ERROR = 4,				/* finished with item->error */
+	/* after DG_DONE or DG_ERROR the operation is gone: never release it */
 	DG_RESULT_END = 5			/* end of the row result item->result_no */
 } DgItemKind;
 
@@ -89,7 +90,19 @@ typedef struct DgItem
 	int32_t		wait_fd;
 	int32_t		wait_events;
 	uint64_t	wait_id;
+	/* every item: remote connections open or being opened (see extfd.c) */
+	int32_t		sockets;
+	/*
+	 * DG_ROWS, DG_COMMAND: DG_ENDS_* bits for what had arrived already.
+	 * With DG_ENDS_QUERY the item also stands for DG_DONE (had_rows and the
+	 * styles are set) and the operation is gone.
+	 */
+	int32_t		ends;
 } DgItem;
+
+/* DgItem.ends */
+#define DG_ENDS_RESULT	1		/* the end of the row result (DG_RESULT_END) */
+#define DG_ENDS_QUERY	2		/* then the end of the query string (DG_DONE) */
 
 /* DgItem.wait_events */
 #define DG_WAIT_READ	1
@@ -100,6 +113,9 @@ typedef struct DgTarget
 {
 	const char *name;			/* named connection, or NULL */
 	const char *connstr;		/* transient connection string, or NULL */
+	int32_t		if_exists;		/* with no connection string: when the
+								 * connection does not exist, start nothing
+								 * and return 0 */
 	/* neither: the unnamed connection */
 } DgTarget;
 

@@ -12,9 +12,10 @@
  *
  * Here the Go core opens and closes the sockets, on its goroutines and in
  * the background, so the shim does not follow each connection: it reserves
- * a slot before every call that may connect, and after every call that may
- * have changed the Go core's count of connections open or being opened
- * (dg_remote_sockets) it makes the slots it holds equal to that count.  A
+ * a slot before every call that may connect, and it makes the slots it
+ * holds equal to the Go core's count of connections open or being opened,
+ * which every item of an operation carries (and dg_remote_sockets tells
+ * before a reservation and after a disconnect).  A
  * failed connect, a duplicate name, a replaced unnamed connection, the end
  * of a transient connection and an interrupted connect all give their slot
  * back that way.
@@ -33,8 +34,16 @@ static int	extfd_held = 0;
 void
 dblink_extfd_sync(void)
 {
-	int			live = gocore_remote_sockets();
+	dblink_extfd_sync_to(gocore_remote_sockets());
+}
 
+/*
+ * The same with a count the Go core reported already (every item of an
+ * operation carries it): no call into Go.
+ */
+void
+dblink_extfd_sync_to(int live)
+{
 	if (live < 0)
 		return;
 	while (extfd_held > live)

@@ -262,7 +262,6 @@ gocore_connect(const char *name, const char *connstr)
 	opts = gocore_connect_options();
 	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
-	dblink_extfd_sync();
 	return op;
 }
 
@@ -277,7 +276,6 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 	if (target->connstr != NULL)
 		gocore_prepare_connect(target->connstr, &opts); /* transient */
 	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
-	dblink_extfd_sync();
 	return op;
 }
 
@@ -287,8 +285,8 @@ gocore_op_next(DgOp op, DgItem *item)
 	int			kind;
 
 	GOCORE_CALL(kind = gocore.op_next(op, item));
-	if (kind == DG_DONE || kind == DG_ERROR)
-		dblink_extfd_sync();	/* a connect failed, a connection closed */
+	dblink_extfd_sync_to(item->sockets);	/* a connect failed, a connection
+											 * closed */
 	return kind;
 }
 
@@ -296,7 +294,6 @@ void
 gocore_op_release(DgOp op)
 {
 	GOCORE_CALL(gocore.op_release(op));
-	dblink_extfd_sync();
 }
 
 /*
@@ -307,7 +304,6 @@ void
 gocore_op_discard(DgOp op)
 {
 	GOCORE_CALL(gocore.op_discard(op));
-	dblink_extfd_sync();
 }
 
 bool

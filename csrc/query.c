@@ -39,7 +39,10 @@ PG_FUNCTION_INFO_V1(dblink_current_query);
 /* Where a call sends its SQL, and how its errors name the connection. */
 typedef struct QueryTarget
 {
-	DgTarget	target;			/* what the Go core needs */
+	const char *arg;			/* the first argument: a connection name,
+								 * foreign server or connection string; NULL:
+								 * the unnamed connection */
+	DgTarget	target;			/* a transient connection (query_start) */
 	const char *conname;		/* for CONTEXT lines; NULL = "unnamed" */
 } QueryTarget;
 
@@ -64,38 +67,34 @@ struct QueryStore
 };								/* typedef QueryStore: dblink.h */
 
 /*
- * Resolve a first argument that is a connection name, a foreign server or
- * a connection string, in contrib's order.
+ * Start sql on the call's target.  A first argument is a connection name,
+ * a foreign server or a connection string, tried in contrib's order; the
+ * name is tried by the same call into Go that starts the query (a loop of
+ * small calls pays for one call, not two).  Without a first argument the
+ * unnamed connection must exist.
  */
-static QueryTarget
-query_resolve(const char *conname_or_str)
+static DgOp
+query_start(QueryTarget *qt, const char *sql, DgQueryMode mode)
 {
-	QueryTarget qt = {{0}};
-	char	   *key = dblink_connection_key(conname_or_str, false);
+	DgTarget	named = {0};
+	DgOp		op;
+	char	   *connstr;
 
-	if (gocore_has_connection(key))
+	named.if_exists = 1;
+	if (qt->arg != NULL)
+		named.name = dblink_connection_key(qt->arg, false);
+	op = gocore_query(&named, sql, mode);
+	if (op != 0)
 	{
-		qt.target.name = key;
-		qt.conname = conname_or_str;
+		qt->conname = qt->arg;
+		return op;
 	}
-	else
-	{
-		char	   *connstr = dblink_foreign_server_connstr(conname_or_str);
-
-		qt.target.connstr = connstr ? connstr : conname_or_str;
-	}
-	return qt;
-}
-
-/* The unnamed connection, which must exist. */
-static QueryTarget
-query_unnamed(void)
-{
-	QueryTarget qt = {{0}};
-
-	if (!gocore_has_connection(NULL))
+	if (qt->arg == NULL)
 		dblink_conn_not_available(NULL);
-	return qt;
+
+	connstr = dblink_foreign_server_connstr(qt->arg);
+	qt->target.connstr = connstr ? connstr : qt->arg;
+	return gocore_query(&qt->target, sql, mode);
 }
 
 /*
@@ -105,28 +104,27 @@ query_unnamed(void)
 static void
 query_args(FunctionCallInfo fcinfo, QueryTarget *qt, char **sql, bool *fail)
 {
+	memset(qt, 0, sizeof(*qt));
 	*fail = true;
 	if (PG_NARGS() == 3)
 	{
-		*qt = query_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		qt->arg = text_to_cstring(PG_GETARG_TEXT_PP(0));
 		*sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 		*fail = PG_GETARG_BOOL(2);
 	}
 	else if (PG_NARGS() == 2 &&
 			 get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID)
 	{
-		*qt = query_unnamed();
 		*sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 		*fail = PG_GETARG_BOOL(1);
 	}
 	else if (PG_NARGS() == 2)
 	{
-		*qt = query_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		qt->arg = text_to_cstring(PG_GETARG_TEXT_PP(0));
 		*sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	}
 	else if (PG_NARGS() == 1)
 	{
-		*qt = query_unnamed();
 		*sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	}
 	else
@@ -434,11 +432,14 @@ dblink_record(PG_FUNCTION_ARGS)
 	StoreRun	run = {0};
 	char	   *sql;
 
+	DgOp		op;
+
 	query_args(fcinfo, &qt, &sql, &run.fail);
+	op = query_start(&qt, sql, DG_MODE_ROWS);
 	run.keep_on_error = true;
 	run.conname = qt.conname;
 	run.action = "while executing query";
-	(void) dblink_store_op(qs, gocore_query(&qt.target, sql, DG_MODE_ROWS), &run, NULL);
+	(void) dblink_store_op(qs, op, &run, NULL);
 	dblink_store_end(qs);
 	return (Datum) 0;
 }
@@ -455,10 +456,11 @@ dblink_exec(PG_FUNCTION_ARGS)
 	bool		fail;
 	DgItem		done;
 	char	   *result;
+	DgOp		op;
 
 	query_args(fcinfo, &qt, &sql, &fail);
-	if (!dblink_op_finish(gocore_query(&qt.target, sql, DG_MODE_EXEC), &done,
-						  fail, qt.conname, "while executing command"))
+	op = query_start(&qt, sql, DG_MODE_EXEC);
+	if (!dblink_op_finish(op, &done, fail, qt.conname, "while executing command"))
 		PG_RETURN_TEXT_P(cstring_to_text("ERROR"));
 	if (done.had_rows)
 	{
@@ -508,7 +510,7 @@ dblink_store_begin(FunctionCallInfo fcinfo)
  * finished operation had rows.
  */
 bool
-dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
+dblink_store_op(QueryStore *qs, volatile DgOp op, const StoreRun *run, bool *had_rows)
 {
 	DgItem		item = {0};
 	bool		ok = true;
@@ -526,6 +528,7 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 			{
 				case DG_ROWS:
 					query_store_batch(qs, item.batch, !run->one_result);
+					finished = run->one_result && (item.ends & DG_ENDS_RESULT);
 					break;
 				case DG_COMMAND:
 					query_store_command(qs, item.result_no, item.text);
@@ -535,6 +538,7 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 					finished = run->one_result;
 					break;
 				case DG_DONE:
+					op = 0;		/* gone with its final item */
 					if (had_rows)
 						*had_rows = item.had_rows != 0;
 					query_defer_finish(qs, item.datestyle, item.intervalstyle);
@@ -544,6 +548,7 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 					{
 						DgError    *err = item.error;
 
+						op = 0;
 						item.error = NULL;
 						if (!run->fail && run->keep_on_error)
 							query_defer_finish(qs, item.datestyle,
@@ -557,17 +562,28 @@ dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run, bool *had_rows)
 					}
 					break;
 			}
+			if ((item.ends & DG_ENDS_QUERY) != 0)
+			{
+				/* the end of the query string came with the item */
+				op = 0;
+				if (had_rows)
+					*had_rows = item.had_rows != 0;
+				query_defer_finish(qs, item.datestyle, item.intervalstyle);
+				finished = true;
+			}
 			dblink_item_free(&item);
 		}
 	}
 	PG_CATCH();
 	{
 		dblink_item_free(&item);
-		dblink_op_abandon(op);
+		if (op != 0)
+			dblink_op_abandon(op);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	gocore_op_release(op);
+	if (op != 0)
+		gocore_op_release(op);
 	return ok;
 }
 

@@ -32,6 +32,7 @@
  * rebuilt when the socket changes or goes.
  */
 static WaitEventSet *wait_set = NULL;
+static int	wait_notify_pos = -1;	/* position of the eventfd */
 static int	wait_sock_pos = -1;		/* position of the socket event, or -1 */
 static uint64 wait_sock_id = 0;		/* which socket (DgItem.wait_id) */
 static uint32 wait_sock_events = 0;	/* its WL_SOCKET_* events */
@@ -73,7 +74,7 @@ wait_get_set(const DgItem *item)
 		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 4);
 
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_SOCKET_READABLE, gocore_notify_fd(), NULL, NULL);
+		wait_notify_pos = AddWaitEventToSet(set, WL_SOCKET_READABLE, gocore_notify_fd(), NULL, NULL);
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		if (events != 0)
 		{
@@ -95,17 +96,10 @@ wait_get_set(const DgItem *item)
 int
 dblink_wait_item(DgOp op, DgItem *item)
 {
-	int			fd = gocore_notify_fd();
-
 	for (;;)
 	{
-		uint64		count;
 		WaitEvent	event;
 		int			kind;
-
-		/* drain before polling, so a write after the poll wakes the wait */
-		if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-			elog(ERROR, "could not read dblink's eventfd: %m");
 
 		kind = gocore_op_next(op, item);
 		if (kind != DG_PENDING)
@@ -115,6 +109,20 @@ dblink_wait_item(DgOp op, DgItem *item)
 								PG_WAIT_EXTENSION);
 		if (event.events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
+
+		/*
+		 * Drain the eventfd only when it woke us, before the next poll: a
+		 * write after that poll keeps it readable (the wait set is level
+		 * triggered), so no wake-up is lost and a round trip on the remote
+		 * socket costs no read of it.
+		 */
+		if (event.pos == wait_notify_pos)
+		{
+			uint64		count;
+
+			if (read(gocore_notify_fd(), &count, sizeof(count)) < 0 && errno != EAGAIN)
+				elog(ERROR, "could not read dblink's eventfd: %m");
+		}
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -159,7 +167,7 @@ dblink_op_abandon(DgOp op)
  * ERROR or, when fail is false, at NOTICE, and then false is returned.
  */
 bool
-dblink_op_finish(DgOp op, DgItem *final, bool fail, const char *conname,
+dblink_op_finish(volatile DgOp op, DgItem *final, bool fail, const char *conname,
 				 const char *action)
 {
 	DgItem		item = {0};
@@ -169,8 +177,10 @@ dblink_op_finish(DgOp op, DgItem *final, bool fail, const char *conname,
 	{
 		int			kind;
 
-		while ((kind = dblink_wait_item(op, &item)) != DG_DONE && kind != DG_ERROR)
+		while ((kind = dblink_wait_item(op, &item)), !dblink_item_final(&item))
 			dblink_item_free(&item);
+		/* the operation is gone with its final item */
+		op = 0;
 		if (kind == DG_ERROR)
 		{
 			DgError    *err = item.error;
@@ -183,11 +193,11 @@ dblink_op_finish(DgOp op, DgItem *final, bool fail, const char *conname,
 	PG_CATCH();
 	{
 		dblink_item_free(&item);
-		dblink_op_abandon(op);
+		if (op != 0)
+			dblink_op_abandon(op);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	gocore_op_release(op);
 	*final = item;
 	return ok;
 }

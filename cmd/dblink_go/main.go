@@ -76,6 +76,9 @@ func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOpti
 	} else if target.name != nil {
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
+	if target.connstr == nil && target.if_exists != 0 && !sess.Has(optString(target.name)) {
+		return 0
+	}
 	return handle(sess.Query(t, C.GoString(sql), conn.Mode(mode), set))
 }
 
@@ -86,11 +89,21 @@ func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOpti
 func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	*item = C.DgItem{wait_fd: -1}
 	defer recoverTo(func(msg string) {
-		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg})}
+		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg}), wait_fd: -1, sockets: -1}
 		kind = C.DG_ERROR
 	})
-	it := cgo.Handle(h).Value().(polled).Next()
+	keepScheduled()
+	ch := cgo.Handle(h)
+	p := ch.Value().(polled)
+	it := p.Next()
 	item.kind = C.int32_t(it.Kind)
+	item.ends = C.int32_t(it.Ends)
+	if it.Kind == op.Done || it.Kind == op.Failed || it.Ends&op.EndsQuery != 0 {
+		// the shim's interest ends with the final item: no further call
+		p.Release()
+		ch.Delete()
+	}
+	item.sockets = C.int32_t(sess.Sockets())
 	switch it.Kind {
 	case op.Pending:
 		if w := it.Wait; w != nil && w.FD >= 0 {
@@ -110,11 +123,11 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		item.text = C.CString(it.Text)
 	case op.Done:
 		item.text = C.CString(it.Text)
-		if it.HadRows {
-			item.had_rows = 1
-		}
 	case op.Failed:
 		item.error = cError(conn.AsError(it.Err))
+	}
+	if it.HadRows {
+		item.had_rows = 1
 	}
 	if it.DateStyle != "" {
 		item.datestyle = C.CString(it.DateStyle)
@@ -213,8 +226,8 @@ func dg_debug_state() (line *C.char) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := sess.Stats()
-	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d",
-		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024))
+	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d gomaxprocs=%d",
+		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024, runtime.GOMAXPROCS(0)))
 }
 
 // dg_remote_sockets returns how many remote connections are open or being

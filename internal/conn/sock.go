@@ -54,14 +54,11 @@ func (s *sock) Read(p []byte) (int, error) {
 	if !s.nonblock.Load() {
 		return s.Conn.Read(p)
 	}
-	var n int
-	var rerr error
-	err := s.raw.Read(func(fd uintptr) bool {
-		n, rerr = syscall.Read(int(fd), p)
-		return true // never park: the backend waits on the socket itself
-	})
-	if err != nil {
-		return 0, err
+	// a plain read(2) on the fd the holder owns: Go's poller would only add
+	// locking, and must not park the backend's thread anyway
+	n, rerr := syscall.Read(s.fd, p)
+	if n < 0 {
+		n = 0
 	}
 	switch {
 	case rerr == syscall.EAGAIN || rerr == syscall.EINTR:
@@ -101,15 +98,7 @@ func (s *sock) Write(p []byte) (int, error) {
 // left.
 func (s *sock) flush() error {
 	for len(s.out) > 0 {
-		var n int
-		var werr error
-		err := s.raw.Write(func(fd uintptr) bool {
-			n, werr = syscall.Write(int(fd), s.out)
-			return true
-		})
-		if err != nil {
-			return err
-		}
+		n, werr := syscall.Write(s.fd, s.out)
 		if werr == syscall.EAGAIN || werr == syscall.EINTR {
 			return errWouldBlock
 		}

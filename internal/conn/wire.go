@@ -534,3 +534,11 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 		}
 	}
 }
+
+// Send sends the query without blocking (what the socket does not take is
+// flushed by Poll), so that the remote works while the caller does other
+// things; Poll would send it otherwise.
+func (q *Run) Send() {
+	q.w.sk.setNonblock(true)
+	q.sendQuery()
+}

@@ -46,7 +46,20 @@ type Item struct {
 	// Wait, with Pending: the socket to wait on besides the notify fd, for
 	// work the backend's thread drives itself; nil for the notify fd only
 	Wait *Wait
+	// Ends, with Rows or Command: what the item also ends, when that had
+	// arrived already (one call of the backend instead of three for a
+	// small result). With EndsQuery the item also carries Done's HadRows
+	// and styles, and the operation is over.
+	Ends Ends
 }
+
+// Ends are the ends an item carries besides its own content.
+type Ends int
+
+const (
+	EndsResult Ends = 1 // the row result of the Rows item ended
+	EndsQuery  Ends = 2 // the query string ended without error
+)
 
 // Wait is a socket a Pending item asks the backend to wait on.
 type Wait struct {

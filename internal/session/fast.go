@@ -32,6 +32,8 @@ type fastQuery struct {
 	// reader: the goroutine reading the rest of a large result, once
 	// handed over; Next then forwards to it
 	reader *op.Op
+	next   *conn.Event // an event lookAhead took and could not add
+	last   *op.Item    // the final item lookAhead found, for the next call
 }
 
 var errFinished = errors.New("operation already finished")
@@ -43,11 +45,21 @@ func (s *Session) startFast(c *conn.Conn, sql string, mode conn.Mode) *fastQuery
 	s.mu.Lock()
 	s.linkLocked(c).active = f
 	s.mu.Unlock()
+	// send at once: the remote works while the backend returns from this
+	// call and asks for the first item
+	if q, ok := c.TryStart(sql, mode); ok {
+		f.q = q
+		q.Send()
+	}
 	return f
 }
 
 // Next returns the query's next item without blocking.
 func (f *fastQuery) Next() op.Item {
+	if it := f.last; it != nil {
+		f.last = nil
+		return *it
+	}
 	if f.done {
 		return op.Item{Kind: op.Failed, Err: errFinished}
 	}
@@ -63,28 +75,77 @@ func (f *fastQuery) Next() op.Item {
 		}
 		f.q = q
 	}
-	ev, ok, write := f.q.Poll()
+	ev, ok, write := f.poll()
 	if !ok {
 		fd, id := f.c.WaitSocket()
 		return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
 	}
+	var it op.Item
 	switch ev.Kind {
 	case conn.EvRows:
-		it := op.Item{Kind: op.Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
+		it = op.Item{Kind: op.Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
 		if ev.Large() {
 			f.handOver()
+			return it
 		}
-		return it
 	case conn.EvCommand:
-		return op.Item{Kind: op.Command, ResultNo: ev.ResultNo, Text: ev.Tag}
+		it = op.Item{Kind: op.Command, ResultNo: ev.ResultNo, Text: ev.Tag}
 	case conn.EvResultEnd:
 		return op.Item{Kind: op.ResultEnd, ResultNo: ev.ResultNo}
+	default:
+		return f.end()
 	}
+	f.lookAhead(&it)
+	return it
+}
+
+// poll is Run.Poll after the event lookAhead kept back, if any.
+func (f *fastQuery) poll() (conn.Event, bool, bool) {
+	if ev := f.next; ev != nil {
+		f.next = nil
+		return *ev, true, false
+	}
+	return f.q.Poll()
+}
+
+// lookAhead adds to it the end of its result and the end of the query
+// string when they have arrived already, so that a small result costs the
+// backend one call instead of three. An event it cannot add is kept for
+// the next call.
+func (f *fastQuery) lookAhead(it *op.Item) {
+	for {
+		ev, ok, _ := f.q.Poll()
+		switch {
+		case !ok:
+			return
+		case ev.Kind == conn.EvResultEnd && it.Kind == op.Rows && it.Ends == 0 && ev.ResultNo == it.ResultNo:
+			it.Ends |= op.EndsResult
+			continue
+		case ev.Kind == conn.EvDone:
+			if end := f.end(); end.Kind == op.Done {
+				it.Ends |= op.EndsQuery
+				it.HadRows, it.DateStyle, it.IntervalStyle = end.HadRows, end.DateStyle, end.IntervalStyle
+				return
+			} else {
+				f.last = &end // a failure goes out on its own
+			}
+		default:
+			f.next = &ev // Rows: its batch is not reused before it is taken
+		}
+		return
+	}
+}
+
+// end finishes the query after EvDone and returns its final item.
+func (f *fastQuery) end() op.Item {
 	out, err := f.q.Result()
 	f.c.Finish(f.q)
 	f.done = true
-	end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
-		DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
+	end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
+	if f.mode == conn.ModeRows {
+		// what converting rows needs (dblink_exec converts none)
+		end.DateStyle, end.IntervalStyle = out.Styles.DateStyle, out.Styles.IntervalStyle
+	}
 	if err != nil {
 		err = conn.EndedByServer(err)
 		f.s.noteError(f.c, err, f.sql)
