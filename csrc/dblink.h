@@ -38,11 +38,13 @@ extern void dblink_extfd_reserve(void);
 extern void dblink_extfd_sync(void);
 extern void dblink_extfd_sync_to(int live);
 
-/* An item that ends its operation (which is then gone): DG_DONE,
- * DG_ERROR, or an item carrying DG_ENDS_QUERY. */
+/* The last item of an operation: DG_DONE or DG_ERROR (after which the
+ * operation is gone), or one carrying DG_ENDS_QUERY (release it). */
 #define dblink_item_final(item) \
 	((item)->kind == DG_DONE || (item)->kind == DG_ERROR || \
 	 ((item)->ends & DG_ENDS_QUERY) != 0)
+#define dblink_item_gone(item) \
+	((item)->kind == DG_DONE || (item)->kind == DG_ERROR)
 
 /* wait.c: the one interruptible wait of the shim */
 extern int	dblink_wait_item(DgOp op, DgItem *item);

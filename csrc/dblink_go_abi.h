@@ -95,7 +95,9 @@ typedef struct DgItem
 	/*
 	 * DG_ROWS, DG_COMMAND: DG_ENDS_* bits for what had arrived already.
 	 * With DG_ENDS_QUERY the item also stands for DG_DONE (had_rows and the
-	 * styles are set) and the operation is gone.
+	 * styles are set); unlike after DG_DONE, the operation is still there,
+	 * and its connection busy, until it is released: the rows are converted
+	 * first, and a nested call must find the connection busy meanwhile.
 	 */
 	int32_t		ends;
 } DgItem;

@@ -565,7 +565,6 @@ dblink_store_op(QueryStore *qs, volatile DgOp op, const StoreRun *run, bool *had
 			if ((item.ends & DG_ENDS_QUERY) != 0)
 			{
 				/* the end of the query string came with the item */
-				op = 0;
 				if (had_rows)
 					*had_rows = item.had_rows != 0;
 				query_defer_finish(qs, item.datestyle, item.intervalstyle);

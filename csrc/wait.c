@@ -179,8 +179,8 @@ dblink_op_finish(volatile DgOp op, DgItem *final, bool fail, const char *conname
 
 		while ((kind = dblink_wait_item(op, &item)), !dblink_item_final(&item))
 			dblink_item_free(&item);
-		/* the operation is gone with its final item */
-		op = 0;
+		if (dblink_item_gone(&item))
+			op = 0;
 		if (kind == DG_ERROR)
 		{
 			DgError    *err = item.error;
@@ -198,6 +198,8 @@ dblink_op_finish(volatile DgOp op, DgItem *final, bool fail, const char *conname
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (op != 0)
+		gocore_op_release(op);
 	*final = item;
 	return ok;
 }

@@ -98,7 +98,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	it := p.Next()
 	item.kind = C.int32_t(it.Kind)
 	item.ends = C.int32_t(it.Ends)
-	if it.Kind == op.Done || it.Kind == op.Failed || it.Ends&op.EndsQuery != 0 {
+	if it.Kind == op.Done || it.Kind == op.Failed {
 		// the shim's interest ends with the final item: no further call
 		p.Release()
 		ch.Delete()

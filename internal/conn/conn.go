@@ -36,6 +36,9 @@ type Conn struct {
 
 	mu            sync.Mutex
 	notifications []Notification // received, not yet read by the backend
+	queuedBytes   int            // their size, bounded
+	// droppedNotifications: the bound was hit (warned once until read)
+	droppedNotifications bool
 }
 
 // Notification is one LISTEN/NOTIFY message received on a connection.
@@ -102,10 +105,24 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 	return c, nil
 }
 
+// maxQueuedNotifications bounds what a remote server can make the
+// backend hold by notifying faster than dblink_get_notify reads: Go cannot
+// survive running out of memory, and libpq's queue has no bound.
+const maxQueuedNotifications = 64 << 20 // bytes of channel names and payloads
+
 func (c *Conn) queueNotification(n Notification) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	size := len(n.Channel) + len(n.Payload) + 64
+	if c.queuedBytes+size > maxQueuedNotifications {
+		if !c.droppedNotifications {
+			c.droppedNotifications = true
+			fmt.Fprintf(os.Stderr, "WARNING:  dblink: more than %d MB of unread notifications on a connection; dropping further ones until dblink_get_notify reads them\n", maxQueuedNotifications>>20)
+		}
+		return
+	}
+	c.queuedBytes += size
 	c.notifications = append(c.notifications, n)
-	c.mu.Unlock()
 }
 
 // SetWake sets the function called whenever an operation lets go of the

@@ -72,7 +72,7 @@ func (c *Conn) TakeNotifications() []Notification {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := c.notifications
-	c.notifications = nil
+	c.notifications, c.queuedBytes, c.droppedNotifications = nil, 0, false
 	return n
 }
 

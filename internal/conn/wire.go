@@ -40,6 +40,9 @@ var wireIDs atomic.Uint64
 // server cannot make us allocate more.
 const maxMessageLen = 1 << 30
 
+// maxParams bounds the ParameterStatus settings kept per connection.
+const maxParams = 1000
+
 // readChunk is the least free space a read is given.
 const readChunk = 64 << 10
 
@@ -138,7 +141,9 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 		switch typ {
 		case 'S':
 			var m pgproto3.ParameterStatus
-			if m.Decode(body) == nil {
+			// a server reports a few dozen settings; a hostile one
+			// cannot make the map grow without bound
+			if m.Decode(body) == nil && (len(w.params) < maxParams || w.params[m.Name] != "") {
 				w.params[m.Name] = m.Value
 			}
 		case 'N':
