@@ -68,13 +68,13 @@ func cError(e *conn.Error) *C.DgError {
 	var b cBlock
 	hdr := b.reserve(unsafe.Sizeof(C.DgError{}))
 	msg := b.reserve(uintptr(len(e.Message) + 1))
-	field := func(s string) uintptr {
-		if s == "" {
+	field := func(s string, given bool) uintptr {
+		if s == "" && !given {
 			return 0
 		}
 		return b.reserve(uintptr(len(s) + 1))
 	}
-	det, hint, ctx := field(e.Detail), field(e.Hint), field(e.Context)
+	det, hint, ctx := field(e.Detail, e.DetailGiven), field(e.Hint, e.HintGiven), field(e.Context, false)
 	b.alloc()
 	ce := (*C.DgError)(b.at(hdr))
 	state := e.SQLState

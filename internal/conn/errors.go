@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Error is an error as the shim reports it: a SQLSTATE and the fields of a
@@ -21,6 +23,39 @@ type Error struct {
 	// Remote marks errors of a running query (remote errors, a lost
 	// connection): they get dblink's CONTEXT line and honor fail_on_error.
 	Remote bool
+	// DetailGiven, HintGiven: the server sent the field, perhaps empty
+	// (contrib then prints an empty DETAIL: or HINT: line)
+	DetailGiven, HintGiven bool
+}
+
+// serverError is an ErrorResponse as the server sent it: pgconn's PgError
+// cannot tell an empty DETAIL or HINT from an absent one.
+type serverError struct {
+	pg           *pgconn.PgError
+	detail, hint bool // the fields were present
+}
+
+func (e *serverError) Error() string { return e.pg.Error() }
+func (e *serverError) Unwrap() error { return e.pg }
+
+// newServerError decodes an ErrorResponse body that m was decoded from.
+func newServerError(m *pgproto3.ErrorResponse, body []byte) *serverError {
+	e := &serverError{pg: pgconn.ErrorResponseToPgError(m)}
+	// fields: a type byte and a NUL-terminated string each, then a NUL
+	for len(body) > 0 && body[0] != 0 {
+		switch body[0] {
+		case 'D':
+			e.detail = true
+		case 'H':
+			e.hint = true
+		}
+		end := bytes.IndexByte(body[1:], 0)
+		if end < 0 {
+			break
+		}
+		body = body[end+2:]
+	}
+	return e
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -79,7 +114,12 @@ func AsError(err error) *Error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return &Error{SQLState: pgErr.Code, Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Context: pgErr.Where, Remote: true}
+		e := &Error{SQLState: pgErr.Code, Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Context: pgErr.Where, Remote: true}
+		var se *serverError
+		if errors.As(err, &se) {
+			e.DetailGiven, e.HintGiven = se.detail, se.hint
+		}
+		return e
 	}
 	if errors.Is(err, context.Canceled) {
 		return &Error{SQLState: "57014", Message: "canceling statement due to user request"}

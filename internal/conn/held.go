@@ -108,10 +108,18 @@ func ErrorText(err error, query string) string {
 	if posQuery != "" {
 		writeErrorPosition(&b, posQuery, pos)
 	}
-	for _, f := range []struct{ label, text string }{
-		{"DETAIL", pgErr.Detail}, {"HINT", pgErr.Hint}, {"QUERY", pgErr.InternalQuery}, {"CONTEXT", pgErr.Where},
+	var given serverError // the fields the server sent, even empty
+	if se := (*serverError)(nil); errors.As(err, &se) {
+		given = *se
+	}
+	for _, f := range []struct {
+		label, text string
+		given       bool
+	}{
+		{"DETAIL", pgErr.Detail, given.detail}, {"HINT", pgErr.Hint, given.hint},
+		{"QUERY", pgErr.InternalQuery, false}, {"CONTEXT", pgErr.Where, false},
 	} {
-		if f.text != "" {
+		if f.text != "" || f.given {
 			b.WriteString(f.label + ":  " + f.text + "\n")
 		}
 	}

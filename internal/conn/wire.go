@@ -454,7 +454,7 @@ func (q *Run) handle(typ byte, body []byte) {
 			q.fail(lostConnection)
 			return
 		}
-		pgErr := pgconn.ErrorResponseToPgError(&m)
+		pgErr := newServerError(&m, body)
 		// contrib returns the rows that arrived before a mid-result error
 		// (with fail_on_error = false): hand them over too
 		if q.inRows && q.collecting() && q.b != nil && q.b.NRows > 0 {

@@ -65,5 +65,14 @@ SELECT dblink_connect('r', 'dbname=contrib_regression replication=database');
 SELECT * FROM dblink('r', 'SELECT 1 + 1') AS x(i int);
 SELECT dblink_disconnect('r');
 
+-- 4. a DETAIL or HINT the server sends empty is printed empty, as libpq
+-- keeps it (an absent one is not printed)
+SELECT dblink_connect('e', 'dbname=contrib_regression');
+SELECT * FROM dblink('e', $q$DO $d$ BEGIN RAISE EXCEPTION 'with empty fields' USING DETAIL = '', HINT = ''; END $d$$q$) AS x(a text);
+SELECT dblink_error_message('e');
+SELECT * FROM dblink('e', $q$DO $d$ BEGIN RAISE EXCEPTION 'without fields'; END $d$$q$) AS x(a text);
+SELECT dblink_exec('e', $q$DO $d$ BEGIN RAISE EXCEPTION 'empty detail only' USING DETAIL = ''; END $d$$q$, false);
+SELECT dblink_disconnect('e');
+
 DROP ROLE regress_parity_pw;
 DROP FUNCTION try(text);
