@@ -22,7 +22,7 @@ OBJS = \
 	csrc/settings.o
 
 EXTENSION = dblink
-DATA = sql/dblink--1.0--1.1.sql sql/dblink--1.1--1.2.sql
+DATA = sql/dblink--1.0--1.1.sql sql/dblink--1.1--1.2.sql sql/dblink--1.2--1.3.sql
 DATA_built = dblink--1.2.sql
 EXTRA_CLEAN = dblink_go.so dblink_go.h \
 	test/regress/results test/regress/regression.diffs test/regress/regression.out

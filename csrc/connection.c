@@ -2,7 +2,8 @@
  *
  * connection.c
  *	  SQL entry points that open, close and list dblink connections:
- *	  dblink_connect(_u), dblink_disconnect, dblink_get_connections.
+ *	  dblink_connect(_u), dblink_disconnect, dblink_get_connections and
+ *	  (version 1.3) dblink_connections.
  *
  * The registry itself lives in the Go core; this file resolves names and
  * foreign servers, waits for the Go core and reports as contrib does.
@@ -17,11 +18,14 @@
 #include "foreign.h"
 #include "parser/scansup.h"
 #include "utils/array.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(dblink_connect);
 PG_FUNCTION_INFO_V1(dblink_disconnect);
 PG_FUNCTION_INFO_V1(dblink_get_connections);
+PG_FUNCTION_INFO_V1(dblink_connections);
 
 /*
  * A connection name as the registry keys it: truncated to NAMEDATALEN - 1
@@ -46,6 +50,7 @@ dblink_connect(PG_FUNCTION_ARGS)
 	char	   *conname = NULL;
 	char	   *connstr;
 	char	   *server_connstr;
+	char	   *server = NULL;
 
 	if (PG_NARGS() == 2)
 	{
@@ -58,9 +63,12 @@ dblink_connect(PG_FUNCTION_ARGS)
 	/* a foreign server's name stands for its options and the user mapping */
 	server_connstr = dblink_foreign_server_connstr(connstr);
 	if (server_connstr != NULL)
+	{
+		server = connstr;
 		connstr = server_connstr;
+	}
 
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_connect(conname, connstr))));
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_connect(conname, connstr, server))));
 }
 
 /* dblink_disconnect() and dblink_disconnect(name) */
@@ -97,4 +105,68 @@ dblink_get_connections(PG_FUNCTION_ARGS)
 		names += strlen(names) + 1;
 	}
 	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+/* A text column's datum, or NULL. */
+static Datum
+connection_text(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Microseconds since the Unix epoch as a timestamptz, or NULL for 0. */
+static Datum
+connection_time(int64_t unix_us, bool *isnull)
+{
+	*isnull = (unix_us == 0);
+	return TimestampTzGetDatum(unix_us -
+							   ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY));
+}
+
+/*
+ * dblink_connections() (version 1.3): one row per connection of this
+ * session, from what the Go core knows; nothing is sent to any remote.
+ */
+Datum
+dblink_connections(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DgConnInfo *infos;
+	int			count;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	infos = gocore_connections(&count);
+	for (i = 0; i < count; i++)
+	{
+		const DgConnInfo *c = &infos[i];
+		Datum		values[19];
+		bool		nulls[19] = {0};
+
+		values[0] = connection_text(c->name, &nulls[0]);
+		values[1] = connection_text(c->server, &nulls[1]);
+		values[2] = connection_text(c->host, &nulls[2]);
+		values[3] = Int32GetDatum(c->port);
+		nulls[3] = (c->port == 0);
+		values[4] = connection_text(c->dbname, &nulls[4]);
+		values[5] = connection_text(c->user, &nulls[5]);
+		values[6] = Int32GetDatum(c->remote_pid);
+		nulls[6] = (c->remote_pid == 0);
+		values[7] = connection_text(c->server_version, &nulls[7]);
+		values[8] = BoolGetDatum(c->ssl != 0);
+		values[9] = connection_text(c->status, &nulls[9]);
+		values[10] = connection_text(c->transaction, &nulls[10]);
+		values[11] = BoolGetDatum(c->busy != 0);
+		values[12] = Int32GetDatum(c->open_cursors);
+		values[13] = connection_time(c->opened_at, &nulls[13]);
+		values[14] = connection_time(c->last_used_at, &nulls[14]);
+		values[15] = Int64GetDatum(c->queries);
+		values[16] = Int64GetDatum(c->bytes_sent);
+		values[17] = Int64GetDatum(c->bytes_received);
+		values[18] = connection_text(c->last_error, &nulls[18]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	free(infos);
+	return (Datum) 0;
 }

@@ -12,13 +12,15 @@
 #include "fmgr.h"
 
 /* gocore.c: the Go core, loaded on first use; each call returns promptly */
-extern DgOp gocore_connect(const char *name, const char *connstr);
+extern DgOp gocore_connect(const char *name, const char *connstr,
+						   const char *server);
 extern DgOp gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode);
 extern int	gocore_op_next(DgOp op, DgItem *item);
 extern void gocore_op_release(DgOp op);
 extern bool gocore_disconnect(const char *name);
 extern bool gocore_has_connection(const char *name);
 extern char *gocore_connection_names(int *count);
+extern DgConnInfo *gocore_connections(int *count);
 extern char *gocore_debug_state(void);
 extern int	gocore_notify_fd(void);
 extern void gocore_op_discard(DgOp op);
@@ -59,6 +61,7 @@ extern void dblink_raise(DgError *err) pg_attribute_noreturn();
 extern void dblink_report(int elevel, DgError *err, const char *conname,
 						  const char *action);
 extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn();
+extern void dblink_relay_notices(DgNotice *notices, int count);
 
 /* settings.c: the library's GUCs */
 typedef enum DblinkRemoteNotices

@@ -69,6 +69,21 @@ typedef enum DgItemKind
 	DG_RESULT_END = 5			/* end of the row result item->result_no */
 } DgItemKind;
 
+/*
+ * A remote message to raise in the local session (dblink.remote_notices =
+ * relay).  DgItem.notices is an array of them in one malloc() block, which
+ * also holds the strings.
+ */
+typedef struct DgNotice
+{
+	const char *severity;		/* as the server sent it, not localized */
+	char		sqlstate[6];
+	const char *message;
+	const char *detail;			/* NULL when absent */
+	const char *hint;			/* NULL when absent */
+	const char *conname;		/* NULL: the unnamed connection */
+} DgNotice;
+
 typedef struct DgItem
 {
 	int32_t		kind;			/* a DgItemKind */
@@ -100,7 +115,11 @@ typedef struct DgItem
 	 * first, and a nested call must find the connection busy meanwhile.
 	 */
 	int32_t		ends;
+	/* every item: remote messages to relay, malloc()ed; C frees */
+	DgNotice   *notices;
+	int32_t		nnotices;
 } DgItem;
+
 
 /* DgItem.ends */
 #define DG_ENDS_RESULT	1		/* the end of the row result (DG_RESULT_END) */
@@ -130,7 +149,39 @@ typedef struct DgConnectOptions
 								 * PGHOST, PGSERVICEFILE, HOME, ... at every
 								 * connect, and a backend may setenv() */
 	int32_t		connect_timeout;	/* dblink.connect_timeout, seconds */
+	const char *server;			/* dg_connect: the foreign server the string
+								 * came from, or NULL (a label only) */
 } DgConnectOptions;
+
+/*
+ * One connection of the session, for dblink_connections() (version 1.3).
+ * dg_connections() returns an array of them in one malloc() block, which
+ * also holds every string.
+ */
+typedef struct DgConnInfo
+{
+	const char *name;			/* NULL: the unnamed connection */
+	const char *server;			/* the foreign server it was opened through */
+	const char *host;			/* the host reached (socket directory or
+								 * address); NULL when unknown */
+	int32_t		port;
+	const char *dbname;
+	const char *user;
+	int32_t		remote_pid;
+	const char *server_version;
+	int32_t		ssl;
+	const char *status;			/* "ok", "closed" or "bad" */
+	const char *transaction;	/* "idle", "in transaction", "failed
+								 * transaction" or "active" */
+	int32_t		busy;			/* a dblink_send_query result is pending */
+	int32_t		open_cursors;
+	int64_t		opened_at;		/* microseconds since the Unix epoch */
+	int64_t		last_used_at;
+	int64_t		queries;
+	int64_t		bytes_sent;
+	int64_t		bytes_received;
+	const char *last_error;		/* NULL when none */
+} DgConnInfo;
 
 /* How dg_query() treats results. */
 typedef enum DgQueryMode

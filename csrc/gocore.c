@@ -37,7 +37,8 @@ PG_MODULE_MAGIC;
 /* The Go core's entry points, resolved by dlsym. */
 typedef struct GoCore
 {
-	int			(*init) (int notify_fd, char **envp, char **errmsg);
+	int			(*init) (int notify_fd, char **envp, int32_t *remote_notices,
+						 char **errmsg);
 	DgOp		(*connect) (const char *name, const char *connstr,
 							const DgConnectOptions *opts);
 	DgOp		(*query) (const DgTarget *target, const char *sql, int mode,
@@ -61,6 +62,7 @@ typedef struct GoCore
 	char	   *(*error_message) (const char *name);
 	DgOp		(*get_notify) (const char *name);
 	int			(*remote_sockets) (void);
+	DgConnInfo *(*connections) (int32_t *count);
 	DgError    *(*check_password) (const char *connstr,
 									const DgConnectOptions *opts);
 } GoCore;
@@ -169,10 +171,12 @@ gocore_load(void)
 	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
 	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
 	gocore.remote_sockets = gocore_symbol(lib, path, "dg_remote_sockets");
+	gocore.connections = gocore_symbol(lib, path, "dg_connections");
 	gocore.check_password = gocore_symbol(lib, path, "dg_check_password");
 
 	old = gocore_block_signals();
-	rc = gocore.init(gocore_eventfd, environ, &initerr);
+	rc = gocore.init(gocore_eventfd, environ, (int32_t *) &dblink_remote_notices,
+					 &initerr);
 	gocore_restore_signals(old);
 	if (rc != 0)
 	{
@@ -206,6 +210,7 @@ gocore_connect_options(void)
 	opts.client_encoding = GetDatabaseEncodingName();
 	opts.environ = environ;
 	opts.connect_timeout = dblink_connect_timeout;
+	opts.server = NULL;
 	return opts;
 }
 
@@ -253,13 +258,14 @@ gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
 }
 
 DgOp
-gocore_connect(const char *name, const char *connstr)
+gocore_connect(const char *name, const char *connstr, const char *server)
 {
 	DgConnectOptions opts;
 	DgOp		op;
 
 	gocore_load();
 	opts = gocore_connect_options();
+	opts.server = server;
 	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
 	return op;
@@ -285,6 +291,13 @@ gocore_op_next(DgOp op, DgItem *item)
 	int			kind;
 
 	GOCORE_CALL(kind = gocore.op_next(op, item));
+	if (item->notices != NULL)
+	{
+		DgNotice   *notices = item->notices;
+
+		item->notices = NULL;
+		dblink_relay_notices(notices, item->nnotices);	/* frees them */
+	}
 	dblink_extfd_sync_to(item->sockets);	/* a connect failed, a connection
 											 * closed */
 	return kind;
@@ -459,4 +472,19 @@ gocore_remote_sockets(void)
 
 	GOCORE_CALL(n = gocore.remote_sockets());
 	return n;
+}
+
+/*
+ * The session's connections for dblink_connections(): *count records in
+ * one malloc() block (free it with free()); NULL when there are none.
+ */
+DgConnInfo *
+gocore_connections(int *count)
+{
+	DgConnInfo *infos;
+	int32_t		n = 0;
+
+	GOCORE_CALL(infos = gocore.connections(&n));
+	*count = n;
+	return infos;
 }

@@ -103,3 +103,58 @@ dblink_conn_not_available(const char *conname)
 			 errmsg("connection not available")));
 	pg_unreachable();
 }
+
+/* The local level of a remote message's (non-localized) severity. */
+static int
+report_notice_level(const char *severity)
+{
+	if (strcmp(severity, "WARNING") == 0)
+		return WARNING;
+	if (strcmp(severity, "INFO") == 0)
+		return INFO;
+	if (strcmp(severity, "LOG") == 0)
+		return LOG;
+	if (strncmp(severity, "DEBUG", 5) == 0)
+		return DEBUG1;
+	return NOTICE;
+}
+
+/*
+ * Raise remote messages in this session at their own level
+ * (dblink.remote_notices = relay), with a CONTEXT line naming the
+ * connection; then free them (one malloc() block).
+ */
+void
+dblink_relay_notices(DgNotice *notices, int count)
+{
+	int			i;
+
+	PG_TRY();
+	{
+		for (i = 0; i < count; i++)
+		{
+			const DgNotice *n = &notices[i];
+			char	   *where;
+
+			/* errcontext() is a comma expression: never inside ?: */
+			if (n->conname)
+				where = psprintf("remote message on dblink connection named \"%s\"", n->conname);
+			else
+				where = pstrdup("remote message on unnamed dblink connection");
+			ereport(report_notice_level(n->severity),
+					(errcode(MAKE_SQLSTATE(n->sqlstate[0], n->sqlstate[1],
+										   n->sqlstate[2], n->sqlstate[3],
+										   n->sqlstate[4])),
+					 errmsg_internal("%s", n->message),
+					 n->detail ? errdetail_internal("%s", n->detail) : 0,
+					 n->hint ? errhint("%s", n->hint) : 0,
+					 errcontext("%s", where)));
+			pfree(where);
+		}
+	}
+	PG_FINALLY();
+	{
+		free(notices);
+	}
+	PG_END_TRY();
+}

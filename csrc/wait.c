@@ -136,6 +136,8 @@ dblink_item_free(DgItem *item)
 	free(item->error);
 	free(item->datestyle);
 	free(item->intervalstyle);
+	free(item->notices);
+	item->notices = NULL;
 	item->batch = NULL;
 	item->text = NULL;
 	item->error = NULL;

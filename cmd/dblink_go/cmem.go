@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/session"
 )
 
 // cBlock lays out one malloc() block: reserve sizes first, then copy in.
@@ -97,4 +98,103 @@ func cError(e *conn.Error) *C.DgError {
 	}
 	ce.detail, ce.hint, ce.context = put(det, e.Detail), put(hint, e.Hint), put(ctx, e.Context)
 	return ce
+}
+
+// cConnections copies the session's connections into one malloc()ed block:
+// an array of DgConnInfo and, after it, every string they point to.
+func cConnections(rows []session.Connection) *C.DgConnInfo {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b cBlock
+	arr := b.reserve(uintptr(len(rows)) * unsafe.Sizeof(C.DgConnInfo{}))
+	type field struct {
+		dst **C.char
+		s   string
+		off uintptr
+	}
+	var fields []field
+	str := func(dst **C.char, s string, present bool) {
+		if present {
+			fields = append(fields, field{dst, s, b.reserve(uintptr(len(s) + 1))})
+		}
+	}
+	infos := make([]C.DgConnInfo, len(rows))
+	for i, r := range rows {
+		in := r.Info
+		ci := &infos[i]
+		if r.Name != nil {
+			str(&ci.name, *r.Name, true)
+		}
+		str(&ci.server, r.Server, r.Server != "")
+		str(&ci.host, in.Host, in.Host != "")
+		str(&ci.dbname, in.Database, in.Database != "")
+		str(&ci.user, in.User, in.User != "")
+		str(&ci.server_version, in.ServerVersion, in.ServerVersion != "")
+		str(&ci.status, in.Status, true)
+		str(&ci.transaction, in.Transaction, true)
+		str(&ci.last_error, r.LastError, r.LastError != "")
+		ci.port = C.int32_t(in.Port)
+		ci.remote_pid = C.int32_t(in.PID)
+		if in.SSL {
+			ci.ssl = 1
+		}
+		if r.Busy {
+			ci.busy = 1
+		}
+		ci.open_cursors = C.int32_t(r.OpenCursors)
+		ci.opened_at = C.int64_t(in.OpenedAt.UnixMicro())
+		if !in.LastUsedAt.IsZero() {
+			ci.last_used_at = C.int64_t(in.LastUsedAt.UnixMicro())
+		}
+		ci.queries = C.int64_t(in.Queries)
+		ci.bytes_sent = C.int64_t(in.BytesSent)
+		ci.bytes_received = C.int64_t(in.BytesRecvd)
+	}
+	b.alloc()
+	for _, f := range fields {
+		*f.dst = b.putString(f.off, f.s)
+	}
+	copy(unsafe.Slice((*C.DgConnInfo)(b.at(arr)), len(rows)), infos)
+	return (*C.DgConnInfo)(b.at(arr))
+}
+
+// cNotices copies notices to relay into one malloc()ed block: an array of
+// DgNotice and the strings they point to.
+func cNotices(ns []conn.Notice) *C.DgNotice {
+	var b cBlock
+	arr := b.reserve(uintptr(len(ns)) * unsafe.Sizeof(C.DgNotice{}))
+	type field struct {
+		dst **C.char
+		s   string
+		off uintptr
+	}
+	var fields []field
+	str := func(dst **C.char, s string, present bool) {
+		if present {
+			fields = append(fields, field{dst, s, b.reserve(uintptr(len(s) + 1))})
+		}
+	}
+	out := make([]C.DgNotice, len(ns))
+	for i, n := range ns {
+		cn := &out[i]
+		str(&cn.severity, n.Severity, true)
+		str(&cn.message, n.Message, true)
+		str(&cn.detail, n.Detail, n.Detail != "")
+		str(&cn.hint, n.Hint, n.Hint != "")
+		str(&cn.conname, n.Label, n.Named)
+		state := n.SQLState
+		if len(state) != 5 {
+			state = "00000"
+		}
+		for j := 0; j < 5; j++ {
+			cn.sqlstate[j] = C.char(state[j])
+		}
+	}
+	b.alloc()
+	for _, f := range fields {
+		*f.dst = b.putString(f.off, f.s)
+	}
+	copy(unsafe.Slice((*C.DgNotice)(b.at(arr)), len(ns)), out)
+	return (*C.DgNotice)(b.at(arr))
 }

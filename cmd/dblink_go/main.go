@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -39,10 +40,16 @@ var (
 // is unusable: the postmaster overwrote that memory with its ps display).
 // Returns 0, or -1 with *errmsg set (malloc()ed).
 //
+// remote_notices points at the shim's dblink.remote_notices setting, read
+// whenever a remote message arrives.
+//
 //export dg_init
-func dg_init(notify_fd C.int, envp **C.char, errmsg **C.char) (rc C.int) {
+func dg_init(notify_fd C.int, envp **C.char, remote_notices *C.int32_t, errmsg **C.char) (rc C.int) {
 	defer recoverTo(func(msg string) { *errmsg = C.CString(msg); rc = -1 })
 	notifyFD = int(notify_fd)
+	conn.SetNoticeMode(func() conn.NoticeMode {
+		return conn.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
+	})
 	syncEnvironment(envp)
 	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) }})
 	return 0
@@ -59,7 +66,7 @@ func notify() {
 //export dg_connect
 func dg_connect(name *C.char, connstr *C.char, opts *C.DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
-	return handle(sess.Connect(optString(name), C.GoString(connstr), settings(opts)))
+	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts)))
 }
 
 // dg_query starts a query on a target; mode is a DgQueryMode.
@@ -104,6 +111,9 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		ch.Delete()
 	}
 	item.sockets = C.int32_t(sess.Sockets())
+	if ns := conn.TakeNotices(); len(ns) > 0 {
+		item.notices, item.nnotices = cNotices(ns), C.int32_t(len(ns))
+	}
 	switch it.Kind {
 	case op.Pending:
 		if w := it.Wait; w != nil && w.FD >= 0 {
@@ -215,6 +225,20 @@ func dg_connection_names(count *C.int) (block *C.char) {
 	}
 	*count = C.int(len(names))
 	return block
+}
+
+// dg_connections returns the session's connections for
+// dblink_connections() (version 1.3) as one malloc()ed block, their number
+// in *count; NULL when none. Nothing is sent to any remote.
+//
+//export dg_connections
+func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
+	*count = 0
+	defer recoverTo(func(string) { infos = nil; *count = 0 })
+	rows := sess.Connections()
+	infos = cConnections(rows)
+	*count = C.int32_t(len(rows))
+	return infos
 }
 
 // dg_debug_state returns the core's counters (goroutines, connections,

@@ -34,6 +34,10 @@ type Conn struct {
 	onClose   func()    // see OnClose
 	closeOnce sync.Once // runs onClose once
 
+	meta     connMeta     // what dblink_connections shows, fixed at connect
+	lastUsed atomic.Int64 // when an operation last took it, Unix ns
+	label    atomic.Pointer[connLabel] // its name, for relayed notices
+
 	mu            sync.Mutex
 	notifications []Notification // received, not yet read by the backend
 	queuedBytes   int            // their size, bounded
@@ -84,7 +88,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		return nil, connectFailed(err.Error(), p.secrets)
 	}
 	c := &Conn{sem: make(chan struct{}, 1)}
-	cfg.OnNotice = logNotice
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { c.handleNotice(n) }
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
 		c.queueNotification(Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
 	}
@@ -98,10 +102,13 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		}
 		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
 	}
-	if c.w, err = newWire(pg, c.queueNotification); err != nil {
+	meta := newConnMeta(pg, cfg)
+	if c.w, err = newWire(pg, c.queueNotification, c.handleNotice); err != nil {
 		pg.Close(ctx)
 		return nil, connectFailed(err.Error(), p.secrets)
 	}
+	meta.serverVersion = c.w.params["server_version"]
+	c.meta = meta
 	return c, nil
 }
 
@@ -235,6 +242,7 @@ func (c *Conn) CancelRequest(ctx context.Context) error { return c.w.pg.CancelRe
 func (c *Conn) acquire(ctx context.Context) error {
 	select {
 	case c.sem <- struct{}{}:
+		c.lastUsed.Store(time.Now().UnixNano())
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -254,6 +262,7 @@ func (c *Conn) release() {
 func (c *Conn) tryAcquire() bool {
 	select {
 	case c.sem <- struct{}{}:
+		c.lastUsed.Store(time.Now().UnixNano())
 		return true
 	default:
 		return false

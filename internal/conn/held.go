@@ -40,7 +40,7 @@ func (c *Conn) TryHold(fn func(h Held)) bool {
 
 // TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
 // idle, 'T' in a transaction block, 'E' in a failed one.
-func (h Held) TxStatus() byte { return h.c.w.tx }
+func (h Held) TxStatus() byte { return byte(h.c.w.tx.Load()) }
 
 // Query is Conn.Query on the held connection.
 func (h Held) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {

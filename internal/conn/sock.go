@@ -20,6 +20,9 @@ type sock struct {
 	fd       int
 	nonblock atomic.Bool
 	out      []byte // queued output, non-blocking mode only
+	// bytes moved, for dblink_connections (read while another goroutine
+	// may hold the connection)
+	sent, received atomic.Int64
 }
 
 // errWouldBlock is a non-blocking read that found no input, or a write the
@@ -52,7 +55,9 @@ func (s *sock) setNonblock(on bool) { s.nonblock.Store(on && s.raw != nil) }
 // Read is net.Conn's Read, or one raw read in non-blocking mode.
 func (s *sock) Read(p []byte) (int, error) {
 	if !s.nonblock.Load() {
-		return s.Conn.Read(p)
+		n, err := s.Conn.Read(p)
+		s.received.Add(int64(n))
+		return n, err
 	}
 	// a plain read(2) on the fd the holder owns: Go's poller would only add
 	// locking, and must not park the backend's thread anyway
@@ -68,6 +73,7 @@ func (s *sock) Read(p []byte) (int, error) {
 	case n == 0 && len(p) > 0:
 		return 0, errEOF
 	}
+	s.received.Add(int64(n))
 	return n, nil
 }
 
@@ -80,12 +86,16 @@ var errEOF = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("EOF")}
 func (s *sock) Write(p []byte) (int, error) {
 	if !s.nonblock.Load() {
 		if len(s.out) > 0 {
-			if _, err := s.Conn.Write(s.out); err != nil {
+			n, err := s.Conn.Write(s.out)
+			s.sent.Add(int64(n))
+			if err != nil {
 				return 0, err
 			}
 			s.out = s.out[:0]
 		}
-		return s.Conn.Write(p)
+		n, err := s.Conn.Write(p)
+		s.sent.Add(int64(n))
+		return n, err
 	}
 	s.out = append(s.out, p...)
 	if err := s.flush(); err != nil && err != errWouldBlock {
@@ -105,6 +115,7 @@ func (s *sock) flush() error {
 		if werr != nil {
 			return &net.OpError{Op: "write", Net: "tcp", Err: werr}
 		}
+		s.sent.Add(int64(n))
 		s.out = s.out[:copy(s.out, s.out[n:])]
 	}
 	return nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +25,14 @@ type wire struct {
 	in     []byte // received bytes; in[r:] not yet parsed
 	r      int
 	params map[string]string
-	tx     byte // transaction status of the last ReadyForQuery
+	// tx: the transaction status of the last ReadyForQuery (atomic: also
+	// read, for dblink_connections, while another goroutine holds the wire)
+	tx      atomic.Uint32
+	queries atomic.Int64 // Query messages sent
 	// notify queues a notification for the backend
 	notify func(Notification)
+	// notice handles a NoticeResponse (see notices.go)
+	notice func(*pgconn.Notice)
 	id     uint64 // tells this socket from a later one with the same fd
 }
 
@@ -48,12 +51,13 @@ const readChunk = 64 << 10
 
 var errMessageTooLong = errors.New("server sent a message longer than 1 GB")
 
-func newWire(pg *pgconn.PgConn, notify func(Notification)) (*wire, error) {
+func newWire(pg *pgconn.PgConn, notify func(Notification), notice func(*pgconn.Notice)) (*wire, error) {
 	hc, err := pg.Hijack()
 	if err != nil {
 		return nil, err
 	}
-	w := &wire{pg: pg, nc: hc.Conn, params: hc.ParameterStatuses, tx: hc.TxStatus, notify: notify, id: wireIDs.Add(1)}
+	w := &wire{pg: pg, nc: hc.Conn, params: hc.ParameterStatuses, notify: notify, notice: notice, id: wireIDs.Add(1)}
+	w.tx.Store(uint32(hc.TxStatus))
 	nc := hc.Conn
 	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
 		nc = u.NetConn() // a TLS connection's socket
@@ -150,7 +154,11 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 			var m pgproto3.NoticeResponse
 			if m.Decode(body) == nil {
 				e := pgconn.ErrorResponseToPgError((*pgproto3.ErrorResponse)(&m))
-				fmt.Fprintf(os.Stderr, "%s:  %s\n", e.Severity, e.Message)
+				if w.notice != nil {
+					w.notice((*pgconn.Notice)(e))
+				} else {
+					logNotice(nil, (*pgconn.Notice)(e))
+				}
 			}
 		case 'A':
 			var m pgproto3.NotificationResponse
@@ -209,7 +217,8 @@ func (w *wire) flushBlocking() error {
 	if len(w.sk.out) == 0 {
 		return nil
 	}
-	_, err := w.sk.Conn.Write(w.sk.out)
+	n, err := w.sk.Conn.Write(w.sk.out)
+	w.sk.sent.Add(int64(n))
 	w.sk.out = w.sk.out[:0]
 	return err
 }
@@ -348,6 +357,7 @@ func (q *Run) sendQuery() {
 		return
 	}
 	q.sent = true
+	q.w.queries.Add(1)
 	if err := q.w.send(&pgproto3.Query{String: q.sql}); err != nil {
 		q.fail(lostConnection)
 	}
@@ -473,7 +483,7 @@ func (q *Run) handle(typ byte, body []byte) {
 	case 'Z': // ReadyForQuery
 		var m pgproto3.ReadyForQuery
 		if m.Decode(body) == nil {
-			q.w.tx = m.TxStatus
+			q.w.tx.Store(uint32(m.TxStatus))
 		}
 		q.out.Styles = q.w.styles()
 		q.finished = true

@@ -117,8 +117,8 @@ func TestWireSplitAtEveryByte(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(events, wantEvents) || !reflect.DeepEqual(rows, wantRows) {
 			t.Fatalf("split at %d: err %v events %+v rows %v", k, err, events, rows)
 		}
-		if out.Tag != "SET" || out.HadRows || out.Styles.IntervalStyle != "postgres" || w.tx != 'T' {
-			t.Fatalf("split at %d: outcome %+v tx %c", k, out, w.tx)
+		if out.Tag != "SET" || out.HadRows || out.Styles.IntervalStyle != "postgres" || w.tx.Load() != 'T' {
+			t.Fatalf("split at %d: outcome %+v tx %c", k, out, w.tx.Load())
 		}
 	}
 }

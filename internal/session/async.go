@@ -23,6 +23,7 @@ type link struct {
 	active  Polled
 	errText string      // libpq's error message buffer, newlines included
 	cursors cursorState // a named connection's cursor bookkeeping
+	server  string      // the foreign server it was opened through, or ""
 }
 
 // asyncQuery is a query sent with dblink_send_query. Its results stream

@@ -16,6 +16,10 @@ import (
 type cursorState struct {
 	began bool // dblink began the remote transaction
 	count int  // cursors opened in it and not yet closed
+	// open: every cursor dblink_open opened and dblink_close has not
+	// closed, in any transaction (for dblink_connections; a transaction's
+	// end closes them all)
+	open int
 }
 
 // errNoCommandResult: DECLARE or CLOSE (with odd cursor names) ended in a
@@ -83,6 +87,11 @@ func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
 	}
 	return s.startOn(c, func(ctx context.Context, _ op.Emit) op.Item {
 		err := c.Hold(ctx, func(h conn.Held) error {
+			if h.TxStatus() == 'I' {
+				s.mu.Lock()
+				st.open = 0 // no transaction: no cursor is left
+				s.mu.Unlock()
+			}
 			if h.TxStatus() == 'I' && !c.IsClosed() {
 				if _, err := h.Exec(ctx, "BEGIN"); err != nil {
 					return s.internalError(c, "begin error", err, "BEGIN")
@@ -96,7 +105,13 @@ func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
 				st.count++
 			}
 			s.mu.Unlock()
-			return s.command(ctx, c, h, "DECLARE "+cur+" CURSOR FOR "+sql)
+			if err := s.command(ctx, c, h, "DECLARE "+cur+" CURSOR FOR "+sql); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			st.open++
+			s.mu.Unlock()
+			return nil
 		})
 		if err != nil {
 			return failed(err)
@@ -122,6 +137,7 @@ func (s *Session) CloseCursor(name *string, cur string) *op.Op {
 				return err
 			}
 			s.mu.Lock()
+			st.open = max(st.open-1, 0)
 			commit := false
 			if st.began {
 				st.count--

@@ -67,7 +67,10 @@ var (
 // closing the one it replaces). As in contrib, the password rule is checked
 // first, then whether the name is taken, and only then is the string
 // turned into a config (files read) and the server reached.
-func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.Op {
+//
+// server labels the connection with the foreign server its string came
+// from ("" for none), for Connections.
+func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) *op.Op {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
 	taken := name != nil && s.reg.Get(*name) != nil
@@ -87,6 +90,12 @@ func (s *Session) Connect(name *string, connstr string, set conn.Settings) *op.O
 			return it
 		}
 		it.Payload = nil
+		s.mu.Lock()
+		s.linkLocked(c).server = server
+		s.mu.Unlock()
+		if name != nil {
+			c.SetLabel(*name, true)
+		}
 		if name == nil {
 			if old := s.reg.SetUnnamed(c); old != nil {
 				s.forget(old)
