@@ -34,8 +34,8 @@ type Conn struct {
 	onClose   func()    // see OnClose
 	closeOnce sync.Once // runs onClose once
 
-	meta     connMeta     // what dblink_connections shows, fixed at connect
-	lastUsed atomic.Int64 // when an operation last took it, Unix ns
+	meta     connMeta                  // what dblink_connections shows, fixed at connect
+	lastUsed atomic.Int64              // when an operation last took it, Unix ns
 	label    atomic.Pointer[connLabel] // its name, for relayed notices
 
 	mu            sync.Mutex
