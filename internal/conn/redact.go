@@ -39,10 +39,65 @@ func secretsOf(connstr string, o Options) secrets {
 		for _, v := range uriSecrets(connstr[p:]) {
 			add(v)
 		}
+	} else {
+		for _, v := range textAfterPasswordSettings(connstr) {
+			add(v)
+		}
 	}
 	// longest first, so that a piece never splits a whole secret
 	slices.SortStableFunc(s, func(a, b string) int { return len(b) - len(a) })
 	return s
+}
+
+// textAfterPasswordSettings is what follows every "password=" in the raw
+// text of a keyword/value string, wherever the parser put it (a quoted
+// value may have swallowed the setting, leaving the password a bare word
+// of its own): the word up to the next blank, and its part before a quote.
+func textAfterPasswordSettings(s string) []string {
+	const key = "password"
+	var out []string
+	for i := 0; i+len(key) <= len(s); i++ {
+		// ASCII case folding only: strings.ToLower could change the length
+		// of invalid UTF-8 and so every index after it
+		if !asciiEqualFold(s[i:i+len(key)], key) {
+			continue
+		}
+		rest := strings.TrimLeft(s[i+len(key):], " \t\n\r\f\v")
+		if !strings.HasPrefix(rest, "=") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\n\r\f\v")
+		rest = strings.TrimPrefix(rest, "'")
+		word, _, _ := strings.Cut(rest, " ")
+		word = strings.TrimRight(word, "\t\n\r\f\v")
+		if word != "" {
+			out = append(out, word)
+		}
+		if head, _, found := strings.Cut(word, "'"); found && head != "" {
+			out = append(out, head)
+		}
+	}
+	return out
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters only.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // uriSecrets are the userinfo password of a URI (without its scheme) and
