@@ -148,7 +148,7 @@ declare -A JOB_ROWS=(
 # (the recorded value is the median of those sessions).
 declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
-	[a_persistent]="a f f0" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
+	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
 	[d_exec]="d1" [d_query]="d2" [e_first_call]="e e0"
 )
 
@@ -279,6 +279,8 @@ METRICS=(
 	"e0|(e') second dblink_connect, same backend|ms|info"
 	"f|(f) backend VmHWM after (a)|kB|plus:8"
 	"f0|(f') backend VmRSS at session start|kB|info"
+	"g|(g) backend RssAnon after (a)|kB|plus:3"
+	"h|(h) backend CPU time (all threads) for (a)|ms|info"
 )
 
 LINE_FMT='%-48s %12s %12s %8s %12s  %s\n'
