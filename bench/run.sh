@@ -275,7 +275,7 @@ METRICS=(
 	"c|(c) ${N_C} x dblink_connect+dblink_disconnect|ms|ratio:1.0"
 	"d1|(d) ${N_D} x dblink_exec('SET ...')|ms|ratio:1.0"
 	"d2|(d) ${N_D} x dblink('SELECT 1')|ms|ratio:1.0"
-	"e|(e) first dblink_connect in a fresh backend|ms|plus:10"
+	"e|(e) first dblink_connect in a fresh backend|ms|plus:5"
 	"e0|(e') second dblink_connect, same backend|ms|info"
 	"f|(f) backend VmHWM after (a)|kB|plus:8"
 	"f0|(f') backend VmRSS at session start|kB|info"
