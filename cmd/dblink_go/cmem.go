@@ -40,6 +40,33 @@ func (b *cBlock) putString(off uintptr, s string) *C.char {
 	return (*C.char)(b.at(off))
 }
 
+// cStrings places strings in a cBlock: add reserves each while the block
+// is sized, write copies them in and points their C fields at them once it
+// is allocated.
+type cStrings struct {
+	b      *cBlock
+	fields []cStringField
+}
+
+type cStringField struct {
+	dst **C.char
+	s   string
+	off uintptr
+}
+
+// add reserves s for *dst, when present (else *dst stays NULL).
+func (cs *cStrings) add(dst **C.char, s string, present bool) {
+	if present {
+		cs.fields = append(cs.fields, cStringField{dst, s, cs.b.reserve(uintptr(len(s) + 1))})
+	}
+}
+
+func (cs *cStrings) write() {
+	for _, f := range cs.fields {
+		*f.dst = cs.b.putString(f.off, f.s)
+	}
+}
+
 // encodeBatch copies a batch into one malloc()ed DgBatch block; it runs on
 // the query's goroutine.
 func encodeBatch(bt *conn.Batch) any {
@@ -108,17 +135,8 @@ func cConnections(rows []session.Connection) *C.DgConnInfo {
 	}
 	var b cBlock
 	arr := b.reserve(uintptr(len(rows)) * unsafe.Sizeof(C.DgConnInfo{}))
-	type field struct {
-		dst **C.char
-		s   string
-		off uintptr
-	}
-	var fields []field
-	str := func(dst **C.char, s string, present bool) {
-		if present {
-			fields = append(fields, field{dst, s, b.reserve(uintptr(len(s) + 1))})
-		}
-	}
+	strs := cStrings{b: &b}
+	str := strs.add
 	infos := make([]C.DgConnInfo, len(rows))
 	for i, r := range rows {
 		in := r.Info
@@ -152,9 +170,7 @@ func cConnections(rows []session.Connection) *C.DgConnInfo {
 		ci.bytes_received = C.int64_t(in.BytesRecvd)
 	}
 	b.alloc()
-	for _, f := range fields {
-		*f.dst = b.putString(f.off, f.s)
-	}
+	strs.write()
 	copy(unsafe.Slice((*C.DgConnInfo)(b.at(arr)), len(rows)), infos)
 	return (*C.DgConnInfo)(b.at(arr))
 }
@@ -164,17 +180,8 @@ func cConnections(rows []session.Connection) *C.DgConnInfo {
 func cNotices(ns []conn.Notice) *C.DgNotice {
 	var b cBlock
 	arr := b.reserve(uintptr(len(ns)) * unsafe.Sizeof(C.DgNotice{}))
-	type field struct {
-		dst **C.char
-		s   string
-		off uintptr
-	}
-	var fields []field
-	str := func(dst **C.char, s string, present bool) {
-		if present {
-			fields = append(fields, field{dst, s, b.reserve(uintptr(len(s) + 1))})
-		}
-	}
+	strs := cStrings{b: &b}
+	str := strs.add
 	out := make([]C.DgNotice, len(ns))
 	for i, n := range ns {
 		cn := &out[i]
@@ -192,9 +199,7 @@ func cNotices(ns []conn.Notice) *C.DgNotice {
 		}
 	}
 	b.alloc()
-	for _, f := range fields {
-		*f.dst = b.putString(f.off, f.s)
-	}
+	strs.write()
 	copy(unsafe.Slice((*C.DgNotice)(b.at(arr)), len(ns)), out)
 	return (*C.DgNotice)(b.at(arr))
 }

@@ -38,11 +38,8 @@ type Conn struct {
 	lastUsed atomic.Int64              // when an operation last took it, Unix ns
 	label    atomic.Pointer[connLabel] // its name, for relayed notices
 
-	mu            sync.Mutex
-	notifications []Notification // received, not yet read by the backend
-	queuedBytes   int            // their size, bounded
-	// droppedNotifications: the bound was hit (warned once until read)
-	droppedNotifications bool
+	// notifications received and not yet read by the backend
+	notifications boundedQueue[Notification]
 }
 
 // Notification is one LISTEN/NOTIFY message received on a connection.
@@ -88,6 +85,7 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		return nil, connectFailed(err.Error(), p.secrets)
 	}
 	c := &Conn{sem: make(chan struct{}, 1)}
+	c.notifications.max, c.notifications.what = maxQueuedNotifications, "unread notifications on a connection"
 	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { c.handleNotice(n) }
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
 		c.queueNotification(Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
@@ -113,23 +111,11 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 }
 
 // maxQueuedNotifications bounds what a remote server can make the
-// backend hold by notifying faster than dblink_get_notify reads: Go cannot
-// survive running out of memory, and libpq's queue has no bound.
+// backend hold by notifying faster than dblink_get_notify reads.
 const maxQueuedNotifications = 64 << 20 // bytes of channel names and payloads
 
 func (c *Conn) queueNotification(n Notification) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	size := len(n.Channel) + len(n.Payload) + 64
-	if c.queuedBytes+size > maxQueuedNotifications {
-		if !c.droppedNotifications {
-			c.droppedNotifications = true
-			fmt.Fprintf(os.Stderr, "WARNING:  dblink: more than %d MB of unread notifications on a connection; dropping further ones until dblink_get_notify reads them\n", maxQueuedNotifications>>20)
-		}
-		return
-	}
-	c.queuedBytes += size
-	c.notifications = append(c.notifications, n)
+	c.notifications.push(n, len(n.Channel)+len(n.Payload)+64)
 }
 
 // SetWake sets the function called whenever an operation lets go of the

@@ -69,11 +69,7 @@ func (h Held) ConsumeInput() {
 // TakeNotifications returns the notifications received so far, in arrival
 // order, each once.
 func (c *Conn) TakeNotifications() []Notification {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.notifications
-	c.notifications, c.queuedBytes, c.droppedNotifications = nil, 0, false
-	return n
+	return c.notifications.take()
 }
 
 // ErrorText is err as libpq's PQerrorMessage words it after running query:

@@ -78,6 +78,7 @@ func TestErrorTextFields(t *testing.T) {
 // bound; reading them makes room again.
 func TestNotificationQueueBounded(t *testing.T) {
 	c := &Conn{}
+	c.notifications.max = maxQueuedNotifications
 	payload := strings.Repeat("x", 1<<20)
 	for i := 0; i < 200; i++ {
 		c.queueNotification(Notification{Channel: "ch", Payload: payload})

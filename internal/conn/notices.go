@@ -6,9 +6,6 @@ package conn
 // dblink, dropped, or queued for the backend to raise in its own session.
 
 import (
-	"fmt"
-	"os"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,18 +44,12 @@ func currentNoticeMode() NoticeMode {
 	return NoticesLog
 }
 
-// relayed holds the notices waiting for the backend, from every
-// connection, bounded as notifications are.
-var relayed struct {
-	sync.Mutex
-	list    []Notice
-	bytes   int
-	dropped bool
-}
-
 // maxRelayedNotices bounds what a server can make the backend hold before
 // it raises them.
 const maxRelayedNotices = 16 << 20
+
+// relayed holds the notices waiting for the backend, from every connection.
+var relayed = boundedQueue[Notice]{max: maxRelayedNotices, what: "remote notices to relay"}
 
 // handleNotice is what c does with a notice, now.
 func (c *Conn) handleNotice(n *pgconn.Notice) {
@@ -66,35 +57,16 @@ func (c *Conn) handleNotice(n *pgconn.Notice) {
 	case NoticesIgnore:
 	case NoticesRelay:
 		label, named := c.Label()
-		size := len(n.Message) + len(n.Detail) + len(n.Hint) + 64
-		relayed.Lock()
-		defer relayed.Unlock()
-		if relayed.bytes+size > maxRelayedNotices {
-			if !relayed.dropped {
-				relayed.dropped = true
-				fmt.Fprintf(os.Stderr, "WARNING:  dblink: more than %d MB of remote notices to relay; dropping further ones\n", maxRelayedNotices>>20)
-			}
-			return
-		}
-		relayed.bytes += size
-		relayed.list = append(relayed.list, Notice{Severity: n.SeverityUnlocalized, SQLState: n.Code,
-			Message: n.Message, Detail: n.Detail, Hint: n.Hint, Label: label, Named: named})
+		relayed.push(Notice{Severity: n.SeverityUnlocalized, SQLState: n.Code, Message: n.Message,
+			Detail: n.Detail, Hint: n.Hint, Label: label, Named: named},
+			len(n.Message)+len(n.Detail)+len(n.Hint)+64)
 	default:
 		logNotice(nil, n)
 	}
 }
 
 // TakeNotices returns the notices waiting to be relayed, in arrival order.
-func TakeNotices() []Notice {
-	relayed.Lock()
-	defer relayed.Unlock()
-	if len(relayed.list) == 0 {
-		return nil
-	}
-	l := relayed.list
-	relayed.list, relayed.bytes, relayed.dropped = nil, 0, false
-	return l
-}
+func TakeNotices() []Notice { return relayed.take() }
 
 // SetLabel names c for its relayed notices (once it is registered).
 func (c *Conn) SetLabel(name string, named bool) {
