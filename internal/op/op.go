@@ -169,18 +169,14 @@ func (o *Op) Next() Item {
 		o.front = nil
 		return *it
 	}
-	select {
-	case it := <-o.items:
+	if it, ok := o.take(); ok {
 		return it
-	default:
 	}
 	select {
 	case <-o.done:
 		// Items queued just before the goroutine finished come first.
-		select {
-		case it := <-o.items:
+		if it, ok := o.take(); ok {
 			return it
-		default:
 		}
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -194,6 +190,27 @@ func (o *Op) Next() Item {
 		return o.final
 	default:
 		return Item{Kind: Pending}
+	}
+}
+
+// take returns the next queued item, without blocking. Items of a result
+// SkipResult is skipping are disposed of here too: the goroutine may have
+// checked before SkipResult began, and queued one after it drained.
+func (o *Op) take() (Item, bool) {
+	for {
+		select {
+		case it := <-o.items:
+			o.mu.Lock()
+			skipped := o.skippedLocked(it)
+			o.mu.Unlock()
+			if skipped {
+				o.dispose(it)
+				continue
+			}
+			return it, true
+		default:
+			return Item{}, false
+		}
 	}
 }
 
