@@ -382,21 +382,12 @@ func pgconnParseError(o Options, err error) error {
 // runtimeParams builds the startup parameters: only server settings.
 func runtimeParams(o Options, s Settings) map[string]string {
 	rp := map[string]string{}
-	appName := o["application_name"]
-	if _, given := o["application_name"]; !given {
-		appName = os.Getenv("PGAPPNAME")
-	}
-	if appName == "" {
-		appName = o["fallback_application_name"]
-	}
+	// the string's value, else the environment's (files.go's setting)
+	appName := setting(o, "application_name", o["fallback_application_name"])
 	if appName != "" {
 		rp["application_name"] = appName
 	}
-	opts, given := o["options"]
-	if !given {
-		opts = os.Getenv("PGOPTIONS")
-	}
-	if opts != "" {
+	if opts := setting(o, "options", ""); opts != "" {
 		rp["options"] = opts
 	}
 	if v := o["replication"]; v != "" {
@@ -406,10 +397,7 @@ func runtimeParams(o Options, s Settings) map[string]string {
 	}
 	enc := s.ClientEncoding
 	if enc == "" {
-		enc = o["client_encoding"]
-		if _, given := o["client_encoding"]; !given {
-			enc = os.Getenv("PGCLIENTENCODING")
-		}
+		enc = setting(o, "client_encoding", "")
 	}
 	if enc != "" && !strings.EqualFold(enc, "auto") {
 		rp["client_encoding"] = enc

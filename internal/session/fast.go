@@ -122,13 +122,13 @@ func (f *fastQuery) lookAhead(it *op.Item) {
 			it.Ends |= op.EndsResult
 			continue
 		case ev.Kind == conn.EvDone:
-			if end := f.end(); end.Kind == op.Done {
-				it.Ends |= op.EndsQuery
-				it.HadRows, it.DateStyle, it.IntervalStyle = end.HadRows, end.DateStyle, end.IntervalStyle
-				return
-			} else {
+			end := f.end()
+			if end.Kind != op.Done {
 				f.last = &end // a failure goes out on its own
+				return
 			}
+			it.Ends |= op.EndsQuery
+			it.HadRows, it.DateStyle, it.IntervalStyle = end.HadRows, end.DateStyle, end.IntervalStyle
 		default:
 			f.next = &ev // Rows: its batch is not reused before it is taken
 		}
