@@ -5,11 +5,12 @@
  *	  dblink_send_query, dblink_is_busy, dblink_get_result,
  *	  dblink_cancel_query, dblink_error_message and dblink_get_notify.
  *
- * Async queries work on named connections only.  A sent query runs in the
- * Go core as the connection's pending operation; its results stream with
- * backpressure, and each dblink_get_result call takes one of them (then
- * one empty set ends the query).  An interrupt while waiting for a result
- * cancels the query, remote side included.
+ * Async queries work on named connections only.  As with libpq, a sent
+ * query's results are read when asked for: dblink_is_busy reads what has
+ * arrived without waiting, and each dblink_get_result call takes one result
+ * (then one empty set ends the query), waiting on the remote socket.  An
+ * interrupt while waiting for a result cancels the query, remote side
+ * included.
  *
  *-------------------------------------------------------------------------
  */

@@ -8,13 +8,14 @@
  * C never raises an ERROR while a Go call is on the stack.
  *
  * Every call is an "operation": C starts it (dg_connect, dg_query, ...),
- * then polls it with dg_op_next(), which never blocks.  A query on an open
- * connection runs in that poll, on the backend's thread: Go sends and reads
- * without blocking, and when it needs the socket, dg_op_next() returns
- * DG_PENDING with the socket in item->wait_fd, which C waits on.  Work that
- * blocks inside pgconn (connecting, a cancel request) and the async API
- * run on goroutines: whenever such an operation has something new for C,
- * Go writes to the eventfd given to dg_init(), which C waits on too.
+ * then polls it with dg_op_next(), which never blocks.  Work on an open
+ * connection (queries, cursors, async results) runs in that poll, on the
+ * backend's thread: Go sends and reads without blocking, and when it needs
+ * the socket, dg_op_next() returns DG_PENDING with the socket in
+ * item->wait_fd, which C waits on.  Work that blocks inside pgconn
+ * (connecting, a cancel request) and the rest of a large result run on
+ * goroutines: whenever such an operation has something new for C, Go
+ * writes to the eventfd given to dg_init(), which C waits on too.
  * dg_op_release() ends C's interest in an operation; if it has not
  * finished, Go cancels it (and the remote query) in the background.
  */

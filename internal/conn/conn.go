@@ -298,3 +298,26 @@ func recoverQuietly() { _ = recover() }
 // IsClosed reports whether the connection is known to be gone, as the last
 // operation that used it left it. Safe while another goroutine uses it.
 func (c *Conn) IsClosed() bool { return c.closed.Load() }
+
+// ConsumeInput reads what the server sent while the connection was idle
+// (notifications, parameter changes, a FATAL before it went away) without
+// waiting, as PQconsumeInput does: nothing is sent. It does nothing while
+// an operation uses the connection (that operation reads it anyway). A
+// FATAL error or a broken socket marks the connection closed, as it would
+// for libpq.
+func (c *Conn) ConsumeInput() {
+	if c.closed.Load() || !c.tryAcquire() {
+		return
+	}
+	defer c.release()
+	if c.w.consumeInput() {
+		c.closed.Store(true)
+		c.w.nc.Close()
+	}
+}
+
+// TakeNotifications returns the notifications received so far, in arrival
+// order, each once.
+func (c *Conn) TakeNotifications() []Notification {
+	return c.notifications.take()
+}

@@ -135,15 +135,29 @@ func (b *Batch) add(values [][]byte) {
 // false otherwise (the connection's wake function runs when it is let go).
 // End the run with Finish after EvDone, or Abandon before.
 func (c *Conn) TryStart(sql string, mode Mode) (q *Run, ok bool) {
-	if !c.tryAcquire() {
+	if !c.TryTake() {
 		return nil, false
 	}
-	q = c.w.newRun(sql, mode)
+	return c.Start(sql, mode), true
+}
+
+// TryTake takes the connection for the backend's thread if no operation
+// uses it right now, so that several statements run with nothing in
+// between (Start each, End it after EvDone, Let go after the last).
+func (c *Conn) TryTake() bool { return c.tryAcquire() }
+
+// Start begins a run on a connection the caller has taken.
+func (c *Conn) Start(sql string, mode Mode) *Run {
+	q := c.w.newRun(sql, mode)
 	if c.closed.Load() {
 		q.err, q.finished, q.sent = lostConnection, true, true
 	}
-	return q, true
+	return q
 }
+
+// TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
+// idle, 'T' in a transaction block, 'E' in a failed one.
+func (c *Conn) TxStatus() byte { return byte(c.w.tx.Load()) }
 
 // WaitSocket is the socket a pending Run.Poll waits on, and a number that
 // tells this connection's socket from a later one with the same fd.
@@ -151,11 +165,21 @@ func (c *Conn) WaitSocket() (fd int, id uint64) { return c.w.fd(), c.w.id }
 
 // Finish lets go of the connection after q's EvDone.
 func (c *Conn) Finish(q *Run) {
+	c.End(q)
+	c.Let()
+}
+
+// End closes q after its EvDone, keeping the connection taken.
+func (c *Conn) End(q *Run) {
 	q.w.sk.setNonblock(false)
 	if q.Broken() {
 		c.closed.Store(true)
 	}
-	<-c.sem // nobody waits: the caller held it on the backend's thread
+}
+
+// Let lets go of a connection the backend's thread took.
+func (c *Conn) Let() {
+	<-c.sem // nobody waits: the backend's thread took it
 }
 
 // Abandon lets go of q before its end: a goroutine reads the rest of the

@@ -26,18 +26,25 @@ type link struct {
 	server  string      // the foreign server it was opened through, or ""
 }
 
-// asyncQuery is a query sent with dblink_send_query. Its results stream
-// from the remote as its op produces them: the op's queue is bounded
-// (op.queueDepth batches of about a megabyte), so the remote is read only
-// as fast as dblink_get_result takes rows and a big result is never held
+// asyncQuery is a query sent with dblink_send_query. As with libpq, its
+// results are read when the backend asks for them (dblink_is_busy,
+// dblink_get_result), on the backend's thread; a large result goes on on a
+// reader goroutine whose queue is bounded, so a big result is never held
 // whole in memory.
 type asyncQuery struct {
-	op *op.Op
-	// peeked: an item taken from op by IsBusy, handed out next
+	src resultSource
+	// peeked: an item taken from src by IsBusy, handed out next
 	peeked *op.Item
 	// failed: the query's error was handed out as its last result; one
 	// more dblink_get_result returns the empty set that ends the query
 	failed bool
+}
+
+// resultSource is what an asyncQuery reads: a query on the backend's
+// thread (fastQuery), or any op in tests.
+type resultSource interface {
+	Polled
+	SkipResult(resultNo int)
 }
 
 var errInProgress = "another command is already in progress"
@@ -76,7 +83,7 @@ func (l *link) inProgressLocked() bool { return l.pending != nil || l.active != 
 // nested in its conversion) or when the connection is known to be lost; the
 // returned op carries contrib's error. Otherwise libpq's error text is reset
 // and nil is returned.
-func (s *Session) sendStart(c *conn.Conn, rowsCall bool) *op.Op {
+func (s *Session) sendStart(c *conn.Conn, rowsCall bool) Polled {
 	s.mu.Lock()
 	l := s.linkLocked(c)
 	var pending *asyncQuery
@@ -105,7 +112,7 @@ func (s *Session) sendStart(c *conn.Conn, rowsCall bool) *op.Op {
 	} else {
 		err = &conn.Error{SQLState: "08006", Message: text, Remote: true}
 	}
-	return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
+	return s.failed(err)
 }
 
 // consumeInput is PQconsumeInput's only visible effect here: on a lost
@@ -157,9 +164,9 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 	}
 	s.mu.Unlock()
 
-	o := s.start(nil, s.queryWork(c, "", sql, conn.ModeRows, conn.Settings{}, true))
+	f := s.newFast(c, sql, conn.ModeRows, true)
 	s.mu.Lock()
-	l.pending = &asyncQuery{op: o}
+	l.pending = &asyncQuery{src: f}
 	s.mu.Unlock()
 	return "", nil
 }
@@ -187,47 +194,35 @@ func (s *Session) endPending(c *conn.Conn, a *asyncQuery) {
 	}
 }
 
-// IsBusy is dblink_is_busy: true while a query is pending and has nothing
-// ready to take. A result counts as ready as soon as its first rows are, so
-// a loop waiting on IsBusy cannot deadlock against a result bigger than
-// the stream's buffer.
+// IsBusy is dblink_is_busy: as PQconsumeInput then PQisBusy, it reads
+// what has arrived without waiting and answers true while a query is
+// pending and has nothing ready to take. A result counts as ready as soon
+// as its first rows are, so a loop waiting on IsBusy cannot deadlock
+// against a result bigger than the socket's buffers.
 func (s *Session) IsBusy(name string) bool {
 	c, a := s.pendingOf(name)
 	if c != nil && a == nil {
 		s.consumeInput(c)
 	}
-	if a == nil || a.failed {
+	if a == nil || a.failed || a.peeked != nil {
 		return false
 	}
-	if a.peeked != nil {
-		return false
-	}
-	it := a.next(s)
+	it := a.src.Next()
 	if it.Kind == op.Pending {
-		// PQconsumeInput reads what has arrived: the end of a query
-		// usually follows its last result within a millisecond
-		a.op.WaitReady(isBusyWait)
-		if it = a.next(s); it.Kind == op.Pending {
-			return true
-		}
+		return true
 	}
 	a.peeked = &it
 	return false
 }
 
-// isBusyWait is how long dblink_is_busy waits for the query's next item
-// before it answers 1.
-const isBusyWait = 10 * time.Millisecond
-
-// next is the query's next item without blocking, past a result being
-// skipped.
-func (a *asyncQuery) next(s *Session) op.Item {
+// next is the query's next item without blocking.
+func (a *asyncQuery) next() op.Item {
 	if a.peeked != nil {
 		it := *a.peeked
 		a.peeked = nil
 		return it
 	}
-	return a.op.Next()
+	return a.src.Next()
 }
 
 // release drops the query and cancels it, remote side included.
@@ -236,7 +231,7 @@ func (a *asyncQuery) release(s *Session) {
 		s.abandon(*a.peeked)
 		a.peeked = nil
 	}
-	a.op.Release()
+	a.src.Release()
 }
 
 // discard drops the query: it runs to its end remotely and its results are
@@ -246,7 +241,7 @@ func (a *asyncQuery) discard(s *Session) {
 		s.abandon(*a.peeked)
 		a.peeked = nil
 	}
-	a.op.Discard()
+	a.src.Discard()
 }
 
 // GetResult is dblink_get_result: a reader of the next result of the query
@@ -283,7 +278,7 @@ func (r *ResultReader) Next() op.Item {
 		r.s.endPending(r.c, r.a)
 		return op.Item{Kind: op.Done}
 	}
-	it := r.a.next(r.s)
+	it := r.a.next()
 	if it.ResultNo != 0 {
 		r.resultNo = it.ResultNo
 	}
@@ -327,7 +322,7 @@ func (r *ResultReader) Discard() {
 		}
 	}
 	if r.resultNo != 0 {
-		r.a.op.SkipResult(r.resultNo)
+		r.a.src.SkipResult(r.resultNo)
 	}
 }
 
@@ -337,13 +332,13 @@ const cancelTimeout = 5 * time.Second
 // CancelQuery is dblink_cancel_query: a cancel request for whatever the
 // named connection runs, bounded by cancelTimeout. Its text result is "OK"
 // or libpq-like words for the failure.
-func (s *Session) CancelQuery(name string) *op.Op {
+func (s *Session) CancelQuery(name string) Polled {
 	c := s.named(name)
 	if c == nil {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+		return s.failed(errNotAvailable)
 	}
 	if c.IsClosed() {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Done, Text: "PQcancel() -- no cancel object supplied"})
+		return s.finished(op.Item{Kind: op.Done, Text: "PQcancel() -- no cancel object supplied"})
 	}
 	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
 		ctx, cancel := context.WithTimeout(ctx, cancelTimeout)
@@ -375,11 +370,12 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 }
 
 // GetNotify is dblink_get_notify: first the input that has arrived on the
-// socket is read (nothing is sent; skipped while an operation uses the
-// connection, which reads it anyway), then every notification received and
+// socket is read, on the backend's thread without waiting (nothing is
+// sent; skipped while an operation uses the connection, which reads it
+// anyway), then every notification received and
 // not yet returned comes out, in arrival order, as one batch of rows
 // (notify_name, be_pid, extra).
-func (s *Session) GetNotify(name *string) *op.Op {
+func (s *Session) GetNotify(name *string) Polled {
 	var c *conn.Conn
 	if name == nil {
 		c = s.reg.Unnamed()
@@ -387,20 +383,15 @@ func (s *Session) GetNotify(name *string) *op.Op {
 		c = s.named(*name)
 	}
 	if c == nil {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+		return s.failed(errNotAvailable)
 	}
 	s.consumeInput(c)
-	return s.start(nil, func(ctx context.Context, emit op.Emit) op.Item {
-		c.TryHold(func(h conn.Held) { h.ConsumeInput() })
-		ns := c.TakeNotifications()
-		if len(ns) == 0 {
-			return op.Item{Kind: op.Done}
-		}
-		if !emit(op.Item{Kind: op.Rows, Payload: s.enc.Encode(notifyBatch(ns))}) {
-			return op.Item{Kind: op.Failed, Err: ctx.Err()}
-		}
-		return op.Item{Kind: op.Done}
-	})
+	c.ConsumeInput()
+	ns := c.TakeNotifications()
+	if len(ns) == 0 {
+		return s.finished(op.Item{Kind: op.Done})
+	}
+	return s.finished(op.Item{Kind: op.Rows, Payload: s.enc.Encode(notifyBatch(ns))}, op.Item{Kind: op.Done})
 }
 
 // notifyBatch lays notifications out as rows of (text, int4, text).

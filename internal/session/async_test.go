@@ -21,7 +21,7 @@ func newTestSession(t *testing.T, work op.Work) (*Session, *op.Op) {
 		t.Fatal(err)
 	}
 	o := s.start(nil, work)
-	s.links[c] = &link{pending: &asyncQuery{op: o}}
+	s.links[c] = &link{pending: &asyncQuery{src: o}}
 	return s, o
 }
 

@@ -24,8 +24,11 @@ func TestForgetFreesPeekedBatch(t *testing.T) {
 		return op.Item{Kind: op.Failed, Err: ctx.Err()}
 	})
 	s.enc.Free = func(any) { freed.Add(1) }
-	if s.IsBusy("a") {
-		t.Fatal("busy with a batch ready")
+	for deadline := time.Now().Add(5 * time.Second); s.IsBusy("a"); {
+		if time.Now().After(deadline) {
+			t.Fatal("still busy 5 s after a batch was ready")
+		}
+		time.Sleep(time.Millisecond)
 	}
 	c := s.named("a")
 	s.forget(c)
@@ -48,8 +51,10 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	if err := s.reg.Add("a", c); err != nil {
 		t.Fatal(err)
 	}
-	outer := s.startOn(c, script(op.Item{Kind: op.Done}, rowsOf(1, 1), end(1)))
-	outer.Wait(context.Background()) // finished, not yet released
+	// finished, not yet released: the backend converts its rows
+	outer := s.finished(rowsOf(1, 1), end(1), op.Item{Kind: op.Done})
+	s.setActive(c, outer)
+	var tc0 Polled
 	for _, tc := range []struct {
 		name  string
 		start func() Polled
@@ -64,6 +69,7 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 		{"dblink_fetch", func() Polled { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
 	} {
 		o := tc.start()
+		tc0 = o
 		got := poll(t, o)
 		e, ok := got.Err.(*conn.Error)
 		if got.Kind != op.Failed || !ok || e.SQLState != tc.code {
@@ -77,7 +83,13 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	if msg, _ := s.ErrorMessage("a"); msg != "another command is already in progress\nanother command is already in progress\nanother command is already in progress\nanother command is already in progress" {
 		t.Errorf("error text %q", msg)
 	}
-	outer.Release()
+	s.clearActive(c, tc0)
+	s.mu.Lock()
+	if s.links[c].active != outer {
+		t.Error("another operation's end made the connection free")
+	}
+	s.mu.Unlock()
+	s.clearActive(c, outer)
 	s.mu.Lock()
 	active := s.links[c].active
 	s.mu.Unlock()

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"strconv"
 	"strings"
 
@@ -53,9 +52,9 @@ func (s *Session) internalError(c *conn.Conn, what string, err error, query stri
 	return &conn.Error{SQLState: "XX000", Message: what + ": " + strings.TrimRight(conn.ErrorText(err, query), "\n")}
 }
 
-// command runs a statement that must end in a command result.
-func (s *Session) command(ctx context.Context, c *conn.Conn, h conn.Held, sql string) error {
-	out, err := h.Exec(ctx, sql)
+// commandError is how a statement that must end in a command result
+// (DECLARE, CLOSE) failed, or nil.
+func (s *Session) commandError(c *conn.Conn, sql string, out conn.Outcome, err error) error {
 	err = conn.EndedByServer(err)
 	if err == nil && out.HadRows {
 		err = errNoCommandResult
@@ -68,13 +67,15 @@ func (s *Session) command(ctx context.Context, c *conn.Conn, h conn.Held, sql st
 
 func failed(err error) op.Item { return op.Item{Kind: op.Failed, Err: err} }
 
+var cursorOK = op.Item{Kind: op.Done, Text: "OK"}
+
 // OpenCursor is dblink_open: "DECLARE <cur> CURSOR FOR <sql>" on a slot,
-// after BEGIN when the remote is idle, as one operation holding the
-// connection. Its text result is "OK".
-func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
+// after BEGIN when the remote is idle, with nothing in between. Its text
+// result is "OK".
+func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
 	c, st := s.cursorSlot(name)
 	if c == nil {
-		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+		return s.failed(errNotAvailable)
 	}
 	s.mu.Lock()
 	if s.linkLocked(c).inProgressLocked() && st.began {
@@ -85,56 +86,67 @@ func (s *Session) OpenCursor(name *string, cur, sql string) *op.Op {
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.startOn(c, func(ctx context.Context, _ op.Emit) op.Item {
-		err := c.Hold(ctx, func(h conn.Held) error {
-			if h.TxStatus() == 'I' {
+	declare := "DECLARE " + cur + " CURSOR FOR " + sql
+	var last string
+	return s.startSteps(c, func(out conn.Outcome, err error) (string, op.Item) {
+		switch last {
+		case "": // the connection is free: is the remote in a transaction?
+			if c.TxStatus() == 'I' {
 				s.mu.Lock()
 				st.open = 0 // no transaction: no cursor is left
 				s.mu.Unlock()
-			}
-			if h.TxStatus() == 'I' && !c.IsClosed() {
-				if _, err := h.Exec(ctx, "BEGIN"); err != nil {
-					return s.internalError(c, "begin error", err, "BEGIN")
+				if !c.IsClosed() {
+					last = "BEGIN"
+					return last, op.Item{}
 				}
-				s.mu.Lock()
-				st.began, st.count = true, 0
-				s.mu.Unlock()
+			}
+		case "BEGIN":
+			if err != nil {
+				return "", failed(s.internalError(c, "begin error", err, "BEGIN"))
 			}
 			s.mu.Lock()
-			if st.began {
-				st.count++
-			}
+			st.began, st.count = true, 0
 			s.mu.Unlock()
-			if err := s.command(ctx, c, h, "DECLARE "+cur+" CURSOR FOR "+sql); err != nil {
-				return err
+		default: // the DECLARE ended
+			if err := s.commandError(c, declare, out, err); err != nil {
+				return "", failed(err)
 			}
 			s.mu.Lock()
 			st.open++
 			s.mu.Unlock()
-			return nil
-		})
-		if err != nil {
-			return failed(err)
+			return "", cursorOK
 		}
-		return op.Item{Kind: op.Done, Text: "OK"}
+		s.mu.Lock()
+		if st.began {
+			st.count++
+		}
+		s.mu.Unlock()
+		last = declare
+		return last, op.Item{}
 	})
 }
 
 // CloseCursor is dblink_close: "CLOSE <cur>", then COMMIT when it was the
-// last cursor of a transaction dblink began, as one operation holding the
-// connection. Its text result is "OK".
-func (s *Session) CloseCursor(name *string, cur string) *op.Op {
+// last cursor of a transaction dblink began, with nothing in between. Its
+// text result is "OK".
+func (s *Session) CloseCursor(name *string, cur string) Polled {
 	c, st := s.cursorSlot(name)
 	if c == nil {
-		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+		return s.failed(errNotAvailable)
 	}
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.startOn(c, func(ctx context.Context, _ op.Emit) op.Item {
-		err := c.Hold(ctx, func(h conn.Held) error {
-			if err := s.command(ctx, c, h, "CLOSE "+cur); err != nil {
-				return err
+	closeSQL := "CLOSE " + cur
+	var last string
+	return s.startSteps(c, func(out conn.Outcome, err error) (string, op.Item) {
+		switch last {
+		case "":
+			last = closeSQL
+			return last, op.Item{}
+		case closeSQL:
+			if err := s.commandError(c, closeSQL, out, err); err != nil {
+				return "", failed(err)
 			}
 			s.mu.Lock()
 			st.open = max(st.open-1, 0)
@@ -148,29 +160,28 @@ func (s *Session) CloseCursor(name *string, cur string) *op.Op {
 			}
 			s.mu.Unlock()
 			if commit {
-				if _, err := h.Exec(ctx, "COMMIT"); err != nil {
-					return s.internalError(c, "commit error", err, "COMMIT")
-				}
+				last = "COMMIT"
+				return last, op.Item{}
 			}
-			return nil
-		})
-		if err != nil {
-			return failed(err)
+		case "COMMIT":
+			if err != nil {
+				return "", failed(s.internalError(c, "commit error", err, "COMMIT"))
+			}
 		}
-		return op.Item{Kind: op.Done, Text: "OK"}
+		return "", cursorOK
 	})
 }
 
 // FetchCursor is dblink_fetch: the rows of "FETCH <count> FROM <cur>",
 // streamed as a query in conn.ModeRows (Done.HadRows false: the last
 // result was a command, contrib's "cursor does not exist").
-func (s *Session) FetchCursor(name *string, cur string, count int) *op.Op {
+func (s *Session) FetchCursor(name *string, cur string, count int) Polled {
 	c, _ := s.cursorSlot(name)
 	if c == nil {
-		return op.Finished(s.hooks(nil), failed(errNotAvailable))
+		return s.failed(errNotAvailable)
 	}
 	if busy := s.sendStart(c, false); busy != nil {
 		return busy
 	}
-	return s.startOn(c, s.queryWork(c, "", "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows, conn.Settings{}, false))
+	return s.startFast(c, "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows)
 }

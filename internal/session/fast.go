@@ -27,8 +27,15 @@ type fastQuery struct {
 	c    *conn.Conn
 	sql  string
 	mode conn.Mode
-	q    *conn.Run // nil until the connection was free
-	done bool      // the final item went out, or the backend let go
+	// async: a query of dblink_send_query, read one result per
+	// dblink_get_result as libpq reads it, on the backend's thread: items
+	// are not merged, a large result is not handed over (dblink_is_busy
+	// must see what has arrived on the socket, not what a goroutine has
+	// parsed), and its errors are not those of a caller waiting for the
+	// result (conn.EndedByServer)
+	async bool
+	q     *conn.Run // nil until the connection was free
+	done  bool      // the final item went out, or the backend let go
 	// reader: the goroutine reading the rest of a large result, once
 	// handed over; Next then forwards to it
 	reader *op.Op
@@ -41,10 +48,14 @@ var errFinished = errors.New("operation already finished")
 // startFast runs sql on c on the backend's thread; c stays in progress for
 // the backend's other calls until the backend lets go of the query.
 func (s *Session) startFast(c *conn.Conn, sql string, mode conn.Mode) *fastQuery {
-	f := &fastQuery{s: s, c: c, sql: sql, mode: mode}
-	s.mu.Lock()
-	s.linkLocked(c).active = f
-	s.mu.Unlock()
+	f := s.newFast(c, sql, mode, false)
+	s.setActive(c, f)
+	return f
+}
+
+// newFast starts sql on c; the caller marks c in progress.
+func (s *Session) newFast(c *conn.Conn, sql string, mode conn.Mode, async bool) *fastQuery {
+	f := &fastQuery{s: s, c: c, sql: sql, mode: mode, async: async}
 	// send at once: the remote works while the backend returns from this
 	// call and asks for the first item
 	if q, ok := c.TryStart(sql, mode); ok {
@@ -52,6 +63,22 @@ func (s *Session) startFast(c *conn.Conn, sql string, mode conn.Mode) *fastQuery
 		q.Send()
 	}
 	return f
+}
+
+// setActive marks p the operation the backend runs on c.
+func (s *Session) setActive(c *conn.Conn, p Polled) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkLocked(c).active = p
+}
+
+// clearActive marks c free of p.
+func (s *Session) clearActive(c *conn.Conn, p Polled) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.links[c]; l != nil && l.active == p {
+		l.active = nil
+	}
 }
 
 // Next returns the query's next item without blocking.
@@ -84,7 +111,7 @@ func (f *fastQuery) Next() op.Item {
 	switch ev.Kind {
 	case conn.EvRows:
 		it = op.Item{Kind: op.Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
-		if ev.Large() {
+		if ev.Large() && !f.async {
 			f.handOver()
 			return it
 		}
@@ -95,8 +122,25 @@ func (f *fastQuery) Next() op.Item {
 	default:
 		return f.end()
 	}
-	f.lookAhead(&it)
+	if !f.async {
+		f.lookAhead(&it)
+	}
 	return it
+}
+
+// SkipResult throws away the rest of result n, its rows and its end
+// (dblink_get_result stopped reading it on a local error). The rest is
+// read on a goroutine at once, as libpq would have read the whole result
+// already: the remote statement is not held up, and the results after it
+// are kept for the next dblink_get_result.
+func (f *fastQuery) SkipResult(n int) {
+	if f.reader == nil {
+		if f.q == nil || f.done {
+			return
+		}
+		f.handOver()
+	}
+	f.reader.SkipResult(n)
 }
 
 // poll is Run.Poll after the event lookAhead kept back, if any.
@@ -146,11 +190,19 @@ func (f *fastQuery) end() op.Item {
 		// what converting rows needs (dblink_exec converts none)
 		end.DateStyle, end.IntervalStyle = out.Styles.DateStyle, out.Styles.IntervalStyle
 	}
-	if err != nil {
-		err = conn.EndedByServer(err)
-		f.s.noteError(f.c, err, f.sql)
-		end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
+	return f.failure(end, err)
+}
+
+// failure turns end into the query's failure when err is set.
+func (f *fastQuery) failure(end op.Item, err error) op.Item {
+	if err == nil {
+		return end
 	}
+	if !f.async {
+		err = conn.EndedByServer(err)
+	}
+	f.s.noteError(f.c, err, f.sql)
+	end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 	return end
 }
 
@@ -169,23 +221,13 @@ func (f *fastQuery) handOver() {
 	q := f.q
 	f.reader = f.s.startHooks(f.s.hooks(nil), func(ctx context.Context, emit op.Emit) op.Item {
 		out, err := f.c.Continue(ctx, q, sink{emit: emit, enc: f.s.enc})
-		end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
-			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
-		if err != nil {
-			err = conn.EndedByServer(err)
-			f.s.noteError(f.c, err, f.sql)
-			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
-		}
-		return end
+		return f.failure(op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
+			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}, err)
 	})
 }
 
 func (f *fastQuery) letGo(cancel bool) {
-	f.s.mu.Lock()
-	if l := f.s.links[f.c]; l != nil && l.active == f {
-		l.active = nil
-	}
-	f.s.mu.Unlock()
+	f.s.clearActive(f.c, f)
 	if f.reader != nil {
 		if cancel {
 			f.reader.Release()
@@ -203,3 +245,34 @@ func (f *fastQuery) letGo(cancel bool) {
 		f.c.Abandon(f.q, cancel)
 	}
 }
+
+// fixed is an operation whose items were all known at its start (an
+// error found before anything was sent, notifications already received):
+// no goroutine and no wait.
+type fixed struct {
+	s     *Session
+	items []op.Item
+}
+
+func (s *Session) finished(items ...op.Item) Polled { return &fixed{s: s, items: items} }
+
+func (s *Session) failed(err error) Polled { return s.finished(op.Item{Kind: op.Failed, Err: err}) }
+
+func (x *fixed) Next() op.Item {
+	if len(x.items) == 0 {
+		return op.Item{Kind: op.Failed, Err: errFinished}
+	}
+	it := x.items[0]
+	x.items = x.items[1:]
+	return it
+}
+
+// Release disposes of the items nobody took.
+func (x *fixed) Release() {
+	for _, it := range x.items {
+		x.s.abandon(it)
+	}
+	x.items = nil
+}
+
+func (x *fixed) Discard() { x.Release() }

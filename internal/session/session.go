@@ -70,19 +70,19 @@ var (
 //
 // server labels the connection with the foreign server its string came
 // from ("" for none), for Connections.
-func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) *op.Op {
+func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) Polled {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
 	taken := name != nil && s.reg.Get(*name) != nil
 	if taken && !set.RequirePassword {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errDuplicate})
+		return s.failed(errDuplicate)
 	}
 	plan, err := conn.Prepare(connstr, set)
 	if err == nil && taken {
 		err = errDuplicate
 	}
 	if err != nil {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: err})
+		return s.failed(err)
 	}
 	adopt := func(it op.Item) op.Item {
 		c, ok := it.Payload.(*conn.Conn)
@@ -175,7 +175,7 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 		c = s.reg.Unnamed()
 	}
 	if c == nil && !t.Transient {
-		return op.Finished(s.hooks(nil), op.Item{Kind: op.Failed, Err: errNotAvailable})
+		return s.failed(errNotAvailable)
 	}
 	if c == nil {
 		return s.start(nil, s.queryWork(nil, t.ConnStr, sql, mode, set, false))
@@ -244,27 +244,6 @@ func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
 	return s.startHooks(s.hooks(adopt), work)
 }
 
-// startOn runs work as an operation on the registered connection c, which
-// stays in progress for the backend's other calls until the backend
-// releases the operation: only then has it consumed the result completely,
-// conversion included (where a nested call to dblink may come from).
-func (s *Session) startOn(c *conn.Conn, work op.Work) *op.Op {
-	var o *op.Op
-	h := s.hooks(nil)
-	h.Released = func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if l := s.links[c]; l != nil && l.active == o {
-			l.active = nil
-		}
-	}
-	o = s.startHooks(h, work)
-	s.mu.Lock()
-	s.linkLocked(c).active = o
-	s.mu.Unlock()
-	return o
-}
-
 func (s *Session) startHooks(h op.Hooks, work op.Work) *op.Op {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -310,16 +289,20 @@ func (s *Session) Shutdown() {
 	for o := range s.ops {
 		running = append(running, o)
 	}
-	// queries on the backend's thread: a FATAL exit never released them
-	var fast []*fastQuery
+	// work on the backend's thread a FATAL exit never released, and
+	// async queries nobody read to their end
+	var held []Polled
 	for _, l := range s.links {
-		if f, ok := l.active.(*fastQuery); ok {
-			fast = append(fast, f)
+		if l.active != nil {
+			held = append(held, l.active)
+		}
+		if l.pending != nil {
+			held = append(held, l.pending.src)
 		}
 	}
 	s.mu.Unlock()
-	for _, f := range fast {
-		f.Release()
+	for _, p := range held {
+		p.Release()
 	}
 	for _, o := range running {
 		o.Release()

@@ -11,6 +11,10 @@
 #       connection is dropped: 200 rounds of connect, send_query of a 1 MB
 #       result, is_busy, disconnect grow the backend's VmRSS by less than
 #       RSS_LIMIT_KB (contrib: ~40 kB; a leak of one batch per round: ~40 MB).
+#   (3) dblink_is_busy answers at once, as PQconsumeInput + PQisBusy do:
+#       300 calls while the remote sleeps 3 s all say 1 and take well under
+#       the sleep (a 10 ms wait per call would take 3 s), then the result
+#       is there.
 #
 # Run by test/run.sh with PGHOST, PGPORT, STAGE, LOGFILE, TMPDIR set.
 set -uo pipefail
@@ -104,6 +108,26 @@ else
 	else
 		notok "200 rounds of send_query, is_busy, disconnect: VmRSS +${growth} kB (${rss[0]} -> ${rss[1]} kB), limit ${RSS_LIMIT_KB} kB"
 	fi
+fi
+
+# --- (3) dblink_is_busy does not wait -------------------------------------
+out=$("$PSQL" -X -q -At -v ON_ERROR_STOP=1 2>&1 <<-SQL
+	SET statement_timeout = '30s';
+	SELECT dblink_connect('b', 'dbname=postgres');
+	SELECT dblink_send_query('b', 'SELECT pg_sleep(3), 42');
+	SELECT clock_timestamp() AS t0 \gset
+	SELECT 'BUSY', sum(dblink_is_busy('b')) FROM generate_series(1, 300);
+	SELECT 'MS', (extract(epoch FROM clock_timestamp() - :'t0') * 1000)::int;
+	DO \$\$ BEGIN WHILE dblink_is_busy('b') = 1 LOOP PERFORM pg_sleep(0.01); END LOOP; END \$\$;
+	SELECT 'RESULT', x FROM dblink_get_result('b') AS t(s text, x int);
+	SELECT dblink_disconnect('b');
+	SQL
+)
+ms=$(sed -n 's/^MS|//p' <<<"$out")
+if grep -qx 'BUSY|300' <<<"$out" && [[ -n $ms ]] && (( ms < 1500 )) && grep -qx 'RESULT|42' <<<"$out"; then
+	ok "300 dblink_is_busy calls on a sleeping remote: all 1, in $ms ms; then the result"
+else
+	notok "dblink_is_busy waited or answered wrong: $(tr '\n' ' ' <<<"$out")"
 fi
 
 check_no_crash "no backend crash" "$LOGFILE" "$off"

@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -9,68 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// Held is a connection an operation holds: a sequence of statements (BEGIN
-// then DECLARE, CLOSE then COMMIT) runs on it with nothing in between, and
-// TxStatus is read between them as contrib reads PQtransactionStatus.
-type Held struct{ c *Conn }
-
-// Hold waits (interruptibly) until no other operation uses the connection
-// and runs fn holding it.
-func (c *Conn) Hold(ctx context.Context, fn func(h Held) error) error {
-	if err := c.acquire(ctx); err != nil {
-		return err
-	}
-	defer c.release()
-	return fn(Held{c})
-}
-
-// TryHold runs fn holding the connection only if no operation uses it right
-// now, and reports whether fn ran.
-func (c *Conn) TryHold(fn func(h Held)) bool {
-	select {
-	case c.sem <- struct{}{}:
-	default:
-		return false
-	}
-	defer c.release()
-	fn(Held{c})
-	return true
-}
-
-// TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
-// idle, 'T' in a transaction block, 'E' in a failed one.
-func (h Held) TxStatus() byte { return byte(h.c.w.tx.Load()) }
-
-// Query is Conn.Query on the held connection.
-func (h Held) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
-	return h.c.query(ctx, sql, mode, sink)
-}
-
-// Exec runs sql and returns how its last result ended (ModeExec).
-func (h Held) Exec(ctx context.Context, sql string) (Outcome, error) {
-	return h.c.query(ctx, sql, ModeExec, nil)
-}
-
-// ConsumeInput reads what the server sent while the connection was idle
-// (notifications, parameter changes, a FATAL before it went away) without
-// waiting, as PQconsumeInput does: nothing is sent. A FATAL error or a
-// broken socket marks the connection closed, as it would for libpq.
-func (h Held) ConsumeInput() {
-	if h.c.closed.Load() {
-		return
-	}
-	if h.c.w.consumeInput() {
-		h.c.closed.Store(true)
-		h.c.w.nc.Close()
-	}
-}
-
-// TakeNotifications returns the notifications received so far, in arrival
-// order, each once.
-func (c *Conn) TakeNotifications() []Notification {
-	return c.notifications.take()
-}
 
 // ErrorText is err as libpq's PQerrorMessage words it after running query:
 // for a server error the severity, the message, a LINE/caret display of the
