@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"time"
 )
 
 // Kind says what an Item carries. The values match DgItemKind in
@@ -86,9 +85,7 @@ type Op struct {
 	taken   bool // the backend consumed final
 	adopt   func(Item) Item
 	abandon func(Item) // disposes of an untaken item's payload
-	// released: the Released hook, nil once called
-	released func()
-	mu       sync.Mutex // guards taken and discarding against the goroutine
+	mu      sync.Mutex // guards taken and discarding against the goroutine
 	// discarding: Discard was called; items are disposed of, not queued
 	discarding bool
 	// skipResult: SkipResult was called for this result; its rows and end
@@ -111,9 +108,6 @@ type Hooks struct {
 	// Abandon, if set, disposes of the payload of an item nobody took (for
 	// example closes a connection opened after the backend gave up waiting).
 	Abandon func(Item)
-	// Released, if set, runs once on the caller's thread when Release or
-	// Discard first ends the backend's interest in the Op.
-	Released func()
 }
 
 // Start runs work on a new goroutine.
@@ -121,13 +115,12 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 	ctx, cancel := context.WithCancel(parent)
 	notify := h.Notify
 	o := &Op{
-		ctx:      ctx,
-		cancel:   cancel,
-		items:    make(chan Item, queueDepth),
-		done:     make(chan struct{}),
-		adopt:    h.Adopt,
-		abandon:  h.Abandon,
-		released: h.Released,
+		ctx:     ctx,
+		cancel:  cancel,
+		items:   make(chan Item, queueDepth),
+		done:    make(chan struct{}),
+		adopt:   h.Adopt,
+		abandon: h.Abandon,
 	}
 	emit := func(it Item) bool {
 		if o.drops(it) {
@@ -254,17 +247,12 @@ func (o *Op) Discard() {
 	}
 }
 
-// letGo is the backend's side of Release and Discard: the item WaitReady
-// or SkipResult kept aside is disposed of (the goroutine's drain cannot see
-// it), and the Released hook runs.
+// letGo is the backend's side of Release and Discard: the item SkipResult
+// kept aside is disposed of (the goroutine's drain cannot see it).
 func (o *Op) letGo() {
 	if it := o.front; it != nil {
 		o.front = nil
 		o.dispose(*it)
-	}
-	if r := o.released; r != nil {
-		o.released = nil
-		r()
 	}
 }
 
@@ -286,23 +274,6 @@ func (o *Op) skippedLocked(it Item) bool {
 		o.skipResult = 0
 	}
 	return true
-}
-
-// WaitReady waits up to d until Next has something other than Pending,
-// without taking it (it is handed out first by the next Next). Called by the
-// backend's thread; keep d short: no interrupt is served meanwhile.
-func (o *Op) WaitReady(d time.Duration) {
-	if o.front != nil {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case it := <-o.items:
-		o.front = &it
-	case <-o.done:
-	case <-t.C:
-	}
 }
 
 // SkipResult throws away the rest of result n, its rows and its end

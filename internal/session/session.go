@@ -178,7 +178,7 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 		return s.failed(errNotAvailable)
 	}
 	if c == nil {
-		return s.start(nil, s.queryWork(nil, t.ConnStr, sql, mode, set, false))
+		return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
 	}
 	if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
 		return busy
@@ -186,35 +186,21 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 	return s.startFast(c, sql, mode)
 }
 
-// queryWork runs sql on c, or on a transient connection to connstr when
-// c is nil.
-// async marks a query of dblink_send_query, whose errors are not those of
-// a caller waiting for the result (conn.EndedByServer).
-func (s *Session) queryWork(c *conn.Conn, connstr, sql string, mode conn.Mode, set conn.Settings, async bool) op.Work {
-	var release func()
-	if c == nil {
-		release = s.reserveSocket()
-	}
+// transientWork runs sql on a connection to connstr opened for it alone.
+func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set conn.Settings) op.Work {
+	release := s.reserveSocket()
 	return func(ctx context.Context, emit op.Emit) op.Item {
-		if c == nil {
-			tc, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
-			if err != nil {
-				return op.Item{Kind: op.Failed, Err: err}
-			}
-			defer tc.CloseSoon()
-			c = tc
-		}
-		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
-		end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
-			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
+		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
 		if err != nil {
-			if !async {
-				err = conn.EndedByServer(err)
-			}
-			s.noteError(c, err, sql)
-			end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
+			return op.Item{Kind: op.Failed, Err: err}
 		}
-		return end
+		defer c.CloseSoon()
+		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
+		if err != nil {
+			return op.Item{Kind: op.Failed, Err: conn.EndedByServer(err)}
+		}
+		return op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
+			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 	}
 }
 
