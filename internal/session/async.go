@@ -4,27 +4,11 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dblink-go/dblink/internal/conn"
 	"github.com/dblink-go/dblink/internal/op"
 )
-
-// link is what libpq keeps in a PGconn beyond the socket, for one open
-// connection: the query sent with dblink_send_query and not yet read to its
-// end, and the text PQerrorMessage would return. Guarded by Session.mu
-// (pending and the asyncQuery are only touched on the backend's thread).
-type link struct {
-	pending *asyncQuery
-	// active: the operation the backend started on the connection and has
-	// not yet released (it may be converting the rows, which can call
-	// dblink again): the connection is busy for any other call meanwhile
-	active  Polled
-	errText string      // libpq's error message buffer, newlines included
-	cursors cursorState // a named connection's cursor bookkeeping
-	server  string      // the foreign server it was opened through, or ""
-}
 
 // asyncQuery is a query sent with dblink_send_query. As with libpq, its
 // results are read when the backend asks for them (dblink_is_busy,
@@ -47,150 +31,65 @@ type resultSource interface {
 	SkipResult(resultNo int)
 }
 
-var errInProgress = "another command is already in progress"
-
-// link returns c's link, creating it. Caller holds s.mu.
-func (s *Session) linkLocked(c *conn.Conn) *link {
-	l := s.links[c]
-	if l == nil {
-		l = &link{}
-		s.links[c] = l
-	}
-	return l
-}
-
 // forget drops what the session kept for a connection being closed; a
 // query still pending on it is cancelled.
-func (s *Session) forget(c *conn.Conn) {
-	s.mu.Lock()
-	l := s.links[c]
-	delete(s.links, c)
-	s.mu.Unlock()
-	if l != nil && l.pending != nil {
-		l.pending.release(s)
+func (s *Session) forget(e *entry) {
+	if a := e.pending; a != nil {
+		e.pending = nil
+		a.release(s)
 	}
 }
-
-// inProgressLocked reports whether l's connection is busy for the backend:
-// an async query is pending, or an operation the backend started has not
-// been released. Caller holds s.mu.
-func (l *link) inProgressLocked() bool { return l.pending != nil || l.active != nil }
 
 // sendStart is PQsendQuery's start on a registered connection. It fails
 // when the connection is in progress (an async query is pending: for
 // dblink() rowsCall the pending results are then discarded, as contrib's
 // cleanup does; or a call of the backend still uses it, and this call is
 // nested in its conversion) or when the connection is known to be lost; the
-// returned op carries contrib's error. Otherwise libpq's error text is reset
-// and nil is returned.
-func (s *Session) sendStart(c *conn.Conn, rowsCall bool) Polled {
-	s.mu.Lock()
-	l := s.linkLocked(c)
-	var pending *asyncQuery
-	switch {
-	case l.inProgressLocked():
-		l.errText += errInProgress + "\n"
-		pending = l.pending
-		if rowsCall {
-			l.pending = nil
-		}
-	case c.IsClosed():
-		l.errText = "no connection to the server\n"
-	default:
-		l.errText = ""
-		s.mu.Unlock()
+// returned operation carries contrib's error. Otherwise libpq's error text
+// is reset and nil is returned.
+func (s *Session) sendStart(e *entry, rowsCall bool) Polled {
+	text := e.sendCheck()
+	if text == "" {
 		return nil
 	}
-	text := strings.TrimRight(l.errText, "\n")
-	s.mu.Unlock()
-	var err *conn.Error
-	if rowsCall {
-		if pending != nil {
-			pending.discard(s)
-		}
-		err = &conn.Error{SQLState: "XX000", Message: "could not send query: " + text}
-	} else {
-		err = &conn.Error{SQLState: "08006", Message: text, Remote: true}
+	if !rowsCall {
+		return s.failed(&conn.Error{SQLState: "08006", Message: text, Remote: true})
 	}
-	return s.failed(err)
-}
-
-// consumeInput is PQconsumeInput's only visible effect here: on a lost
-// connection it adds "connection not open" to libpq's error text.
-func (s *Session) consumeInput(c *conn.Conn) {
-	if !c.IsClosed() {
-		return
+	if a := e.pending; a != nil {
+		e.pending = nil
+		a.discard(s)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.linkLocked(c).errText += "connection not open\n"
+	return s.failed(&conn.Error{SQLState: "XX000", Message: "could not send query: " + text})
 }
-
-// noteError appends an error to libpq's error text of a registered
-// connection, worded by libpq for the query that failed.
-func (s *Session) noteError(c *conn.Conn, err error, query string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l := s.links[c]; l != nil {
-		l.errText += conn.ErrorText(err, query)
-	}
-}
-
-// named returns a registered named connection, or nil.
-func (s *Session) named(name string) *conn.Conn { return s.reg.Get(name) }
 
 // SendQuery is dblink_send_query: it starts sql on the named connection
 // and returns "" once sent, or contrib's NOTICE text when it could not be
 // sent. The query then runs on its own; its results wait for GetResult.
 func (s *Session) SendQuery(name, sql string) (notice string, err error) {
-	c := s.named(name)
-	if c == nil {
+	e := s.reg.Get(name)
+	if e == nil {
 		return "", errNotAvailable
 	}
-	s.mu.Lock()
-	l := s.linkLocked(c)
-	switch {
-	case l.inProgressLocked():
-		l.errText += errInProgress + "\n"
-	case c.IsClosed():
-		l.errText = "no connection to the server\n"
-	default:
-		l.errText = ""
+	if text := e.sendCheck(); text != "" {
+		return "could not send query: " + text, nil
 	}
-	if l.errText != "" {
-		notice = "could not send query: " + strings.TrimRight(l.errText, "\n")
-		s.mu.Unlock()
-		return notice, nil
-	}
-	s.mu.Unlock()
-
-	f := s.newFast(c, sql, conn.ModeRows, true)
-	s.mu.Lock()
-	l.pending = &asyncQuery{src: f}
-	s.mu.Unlock()
+	e.pending = &asyncQuery{src: s.newFast(e, sql, conn.ModeRows, true)}
 	return "", nil
 }
 
-// pendingOf returns the async query pending on the named connection.
-func (s *Session) pendingOf(name string) (*conn.Conn, *asyncQuery) {
-	c := s.named(name)
-	if c == nil {
+// pendingOf returns the named connection and its pending async query.
+func (s *Session) pendingOf(name string) (*entry, *asyncQuery) {
+	e := s.reg.Get(name)
+	if e == nil {
 		return nil, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l := s.links[c]; l != nil {
-		return c, l.pending
-	}
-	return c, nil
+	return e, e.pending
 }
 
 // endPending marks the connection idle again.
-func (s *Session) endPending(c *conn.Conn, a *asyncQuery) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l := s.links[c]; l != nil && l.pending == a {
-		l.pending = nil
+func endPending(e *entry, a *asyncQuery) {
+	if e.pending == a {
+		e.pending = nil
 	}
 }
 
@@ -200,9 +99,9 @@ func (s *Session) endPending(c *conn.Conn, a *asyncQuery) {
 // as its first rows are, so a loop waiting on IsBusy cannot deadlock
 // against a result bigger than the socket's buffers.
 func (s *Session) IsBusy(name string) bool {
-	c, a := s.pendingOf(name)
-	if c != nil && a == nil {
-		s.consumeInput(c)
+	e, a := s.pendingOf(name)
+	if e != nil && a == nil {
+		e.consumeInput()
 	}
 	if a == nil || a.failed || a.peeked != nil {
 		return false
@@ -250,17 +149,17 @@ func (a *asyncQuery) discard(s *Session) {
 // query's error (op.Failed), or op.Done when no result is left, which makes
 // the connection idle.
 func (s *Session) GetResult(name string) *ResultReader {
-	c, a := s.pendingOf(name)
+	e, a := s.pendingOf(name)
 	if a == nil {
 		return nil
 	}
-	return &ResultReader{s: s, c: c, a: a}
+	return &ResultReader{s: s, e: e, a: a}
 }
 
 // ResultReader reads one result of a pending async query (see GetResult).
 type ResultReader struct {
 	s        *Session
-	c        *conn.Conn
+	e        *entry
 	a        *asyncQuery
 	boundary bool // the result (or the end) was handed out in full
 	resultNo int  // the result being read, once its first item came
@@ -275,7 +174,7 @@ func (r *ResultReader) Next() op.Item {
 	}
 	if r.a.failed {
 		r.boundary = true
-		r.s.endPending(r.c, r.a)
+		endPending(r.e, r.a)
 		return op.Item{Kind: op.Done}
 	}
 	it := r.a.next()
@@ -287,7 +186,7 @@ func (r *ResultReader) Next() op.Item {
 		r.boundary = true
 	case op.Done:
 		r.boundary = true
-		r.s.endPending(r.c, r.a)
+		endPending(r.e, r.a)
 	case op.Failed:
 		r.boundary = true
 		r.a.failed = true
@@ -303,7 +202,7 @@ func (r *ResultReader) Release() {
 		return
 	}
 	r.boundary = true
-	r.s.endPending(r.c, r.a)
+	endPending(r.e, r.a)
 	r.a.release(r.s)
 }
 
@@ -333,10 +232,11 @@ const cancelTimeout = 5 * time.Second
 // named connection runs, bounded by cancelTimeout. Its text result is "OK"
 // or libpq-like words for the failure.
 func (s *Session) CancelQuery(name string) Polled {
-	c := s.named(name)
-	if c == nil {
+	e := s.reg.Get(name)
+	if e == nil {
 		return s.failed(errNotAvailable)
 	}
+	c := e.c
 	if c.IsClosed() {
 		return s.finished(op.Item{Kind: op.Done, Text: "PQcancel() -- no cancel object supplied"})
 	}
@@ -353,16 +253,11 @@ func (s *Session) CancelQuery(name string) Polled {
 // ErrorMessage is dblink_error_message: libpq's last error text on the
 // named connection without its trailing newline, or "OK" when empty.
 func (s *Session) ErrorMessage(name string) (string, error) {
-	c := s.named(name)
-	if c == nil {
+	e := s.reg.Get(name)
+	if e == nil {
 		return "", errNotAvailable
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	text := ""
-	if l := s.links[c]; l != nil {
-		text = strings.TrimRight(l.errText, "\n")
-	}
+	text := e.lastError()
 	if text == "" {
 		return "OK", nil
 	}
@@ -376,18 +271,13 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 // not yet returned comes out, in arrival order, as one batch of rows
 // (notify_name, be_pid, extra).
 func (s *Session) GetNotify(name *string) Polled {
-	var c *conn.Conn
-	if name == nil {
-		c = s.reg.Unnamed()
-	} else {
-		c = s.named(*name)
-	}
-	if c == nil {
+	e := s.entryOf(name)
+	if e == nil {
 		return s.failed(errNotAvailable)
 	}
-	s.consumeInput(c)
-	c.ConsumeInput()
-	ns := c.TakeNotifications()
+	e.consumeInput()
+	e.c.ConsumeInput()
+	ns := e.c.TakeNotifications()
 	if len(ns) == 0 {
 		return s.finished(op.Item{Kind: op.Done})
 	}

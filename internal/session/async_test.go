@@ -16,12 +16,10 @@ import (
 func newTestSession(t *testing.T, work op.Work) (*Session, *op.Op) {
 	t.Helper()
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
-	c := &conn.Conn{}
-	if err := s.reg.Add("a", c); err != nil {
+	o := s.start(nil, work)
+	if err := s.reg.Add("a", &entry{c: &conn.Conn{}, pending: &asyncQuery{src: o}}); err != nil {
 		t.Fatal(err)
 	}
-	o := s.start(nil, work)
-	s.links[c] = &link{pending: &asyncQuery{src: o}}
 	return s, o
 }
 

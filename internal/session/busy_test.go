@@ -30,8 +30,7 @@ func TestForgetFreesPeekedBatch(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	c := s.named("a")
-	s.forget(c)
+	s.forget(s.reg.Get("a"))
 	o.Wait(context.Background())
 	deadline := time.Now().Add(5 * time.Second)
 	for freed.Load() != 3 && time.Now().Before(deadline) {
@@ -47,13 +46,13 @@ func TestForgetFreesPeekedBatch(t *testing.T) {
 // once (it would otherwise wait for the outer call, or run in its middle).
 func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
-	c := &conn.Conn{}
-	if err := s.reg.Add("a", c); err != nil {
+	e := &entry{c: &conn.Conn{}}
+	if err := s.reg.Add("a", e); err != nil {
 		t.Fatal(err)
 	}
 	// finished, not yet released: the backend converts its rows
 	outer := s.finished(rowsOf(1, 1), end(1), op.Item{Kind: op.Done})
-	s.setActive(c, outer)
+	e.setActive(outer)
 	var tc0 Polled
 	for _, tc := range []struct {
 		name  string
@@ -83,17 +82,12 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	if msg, _ := s.ErrorMessage("a"); msg != "another command is already in progress\nanother command is already in progress\nanother command is already in progress\nanother command is already in progress" {
 		t.Errorf("error text %q", msg)
 	}
-	s.clearActive(c, tc0)
-	s.mu.Lock()
-	if s.links[c].active != outer {
+	e.clearActive(tc0)
+	if e.active != outer {
 		t.Error("another operation's end made the connection free")
 	}
-	s.mu.Unlock()
-	s.clearActive(c, outer)
-	s.mu.Lock()
-	active := s.links[c].active
-	s.mu.Unlock()
-	if active != nil {
+	e.clearActive(outer)
+	if e.active != nil {
 		t.Error("still in progress after the release")
 	}
 }

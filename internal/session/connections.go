@@ -2,7 +2,6 @@ package session
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/dblink-go/dblink/internal/conn"
 )
@@ -21,33 +20,27 @@ type Connection struct {
 // Connections lists the session's connections, the unnamed one first, then
 // the named ones by name. Nothing is sent to any remote server.
 func (s *Session) Connections() []Connection {
-	type entry struct {
+	type slot struct {
 		name *string
-		c    *conn.Conn
+		e    *entry
 	}
-	var entries []entry
-	if c := s.reg.Unnamed(); c != nil {
-		entries = append(entries, entry{nil, c})
+	var slots []slot
+	if e := s.reg.Unnamed(); e != nil {
+		slots = append(slots, slot{nil, e})
 	}
 	names := s.reg.Names()
 	sort.Strings(names)
 	for _, n := range names {
-		if c := s.reg.Get(n); c != nil {
-			entries = append(entries, entry{&n, c})
+		if e := s.reg.Get(n); e != nil {
+			slots = append(slots, slot{&n, e})
 		}
 	}
-	out := make([]Connection, 0, len(entries))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range entries {
-		row := Connection{Name: e.name, Info: e.c.Info()}
-		if l := s.links[e.c]; l != nil {
-			row.Server = l.server
-			row.Busy = l.pending != nil
-			row.LastError = strings.TrimRight(l.errText, "\n")
-			row.OpenCursors = l.cursors.open
-		}
-		if e.name == nil {
+	out := make([]Connection, 0, len(slots))
+	for _, sl := range slots {
+		e := sl.e
+		row := Connection{Name: sl.name, Info: e.c.Info(), Server: e.server,
+			Busy: e.pending != nil, LastError: e.lastError(), OpenCursors: e.cursors.open}
+		if sl.name == nil {
 			row.OpenCursors = s.unnamedCursors.open
 		}
 		if row.Info.Transaction == "idle" {

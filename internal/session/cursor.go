@@ -11,7 +11,7 @@ import (
 // cursorState is contrib's cursor bookkeeping of one connection slot: when
 // dblink_open finds the remote idle it sends BEGIN and counts the cursors
 // opened in that transaction; closing the last one sends COMMIT. A
-// transaction the user began is left alone. Guarded by Session.mu.
+// transaction the user began is left alone. Backend's thread only.
 type cursorState struct {
 	began bool // dblink began the remote transaction
 	count int  // cursors opened in it and not yet closed
@@ -26,41 +26,34 @@ type cursorState struct {
 var errNoCommandResult = &conn.Error{SQLState: "08006", Remote: true}
 
 // cursorSlot returns the connection of a slot (unnamed when name is nil)
-// and its bookkeeping; the connection is nil when the slot is empty.
-func (s *Session) cursorSlot(name *string) (*conn.Conn, *cursorState) {
-	var c *conn.Conn
-	if name == nil {
-		c = s.reg.Unnamed()
-	} else {
-		c = s.reg.Get(*name)
-	}
-	if c == nil {
+// and its bookkeeping; the entry is nil when the slot is empty.
+func (s *Session) cursorSlot(name *string) (*entry, *cursorState) {
+	e := s.entryOf(name)
+	switch {
+	case e == nil:
 		return nil, nil
+	case name == nil:
+		return e, &s.unnamedCursors
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if name == nil {
-		return c, &s.unnamedCursors
-	}
-	return c, &s.linkLocked(c).cursors
+	return e, &e.cursors
 }
 
 // internalError is contrib's dblink_res_internalerror: "<what>: " followed
 // by libpq's error text, SQLSTATE XX000, no dblink CONTEXT.
-func (s *Session) internalError(c *conn.Conn, what string, err error, query string) error {
-	s.noteError(c, err, query)
+func internalError(e *entry, what string, err error, query string) error {
+	e.noteError(err, query)
 	return &conn.Error{SQLState: "XX000", Message: what + ": " + strings.TrimRight(conn.ErrorText(err, query), "\n")}
 }
 
 // commandError is how a statement that must end in a command result
 // (DECLARE, CLOSE) failed, or nil.
-func (s *Session) commandError(c *conn.Conn, sql string, out conn.Outcome, err error) error {
+func commandError(e *entry, sql string, out conn.Outcome, err error) error {
 	err = conn.EndedByServer(err)
 	if err == nil && out.HadRows {
 		err = errNoCommandResult
 	}
 	if err != nil {
-		s.noteError(c, err, sql)
+		e.noteError(err, sql)
 	}
 	return err
 }
@@ -73,54 +66,43 @@ var cursorOK = op.Item{Kind: op.Done, Text: "OK"}
 // after BEGIN when the remote is idle, with nothing in between. Its text
 // result is "OK".
 func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
-	c, st := s.cursorSlot(name)
-	if c == nil {
+	e, st := s.cursorSlot(name)
+	if e == nil {
 		return s.failed(errNotAvailable)
 	}
-	s.mu.Lock()
-	if s.linkLocked(c).inProgressLocked() && st.began {
-		// contrib counts the cursor before its DECLARE fails
-		st.count++
+	if e.inProgress() && st.began {
+		st.count++ // contrib counts the cursor before its DECLARE fails
 	}
-	s.mu.Unlock()
-	if busy := s.sendStart(c, false); busy != nil {
+	if busy := s.sendStart(e, false); busy != nil {
 		return busy
 	}
 	declare := "DECLARE " + cur + " CURSOR FOR " + sql
 	var last string
-	return s.startSteps(c, func(out conn.Outcome, err error) (string, op.Item) {
+	return startSteps(e, func(out conn.Outcome, err error) (string, op.Item) {
 		switch last {
 		case "": // the connection is free: is the remote in a transaction?
-			if c.TxStatus() == 'I' {
-				s.mu.Lock()
+			if e.c.TxStatus() == 'I' {
 				st.open = 0 // no transaction: no cursor is left
-				s.mu.Unlock()
-				if !c.IsClosed() {
+				if !e.c.IsClosed() {
 					last = "BEGIN"
 					return last, op.Item{}
 				}
 			}
 		case "BEGIN":
 			if err != nil {
-				return "", failed(s.internalError(c, "begin error", err, "BEGIN"))
+				return "", failed(internalError(e, "begin error", err, "BEGIN"))
 			}
-			s.mu.Lock()
 			st.began, st.count = true, 0
-			s.mu.Unlock()
 		default: // the DECLARE ended
-			if err := s.commandError(c, declare, out, err); err != nil {
+			if err := commandError(e, declare, out, err); err != nil {
 				return "", failed(err)
 			}
-			s.mu.Lock()
 			st.open++
-			s.mu.Unlock()
 			return "", cursorOK
 		}
-		s.mu.Lock()
 		if st.began {
 			st.count++
 		}
-		s.mu.Unlock()
 		last = declare
 		return last, op.Item{}
 	})
@@ -130,42 +112,36 @@ func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
 // last cursor of a transaction dblink began, with nothing in between. Its
 // text result is "OK".
 func (s *Session) CloseCursor(name *string, cur string) Polled {
-	c, st := s.cursorSlot(name)
-	if c == nil {
+	e, st := s.cursorSlot(name)
+	if e == nil {
 		return s.failed(errNotAvailable)
 	}
-	if busy := s.sendStart(c, false); busy != nil {
+	if busy := s.sendStart(e, false); busy != nil {
 		return busy
 	}
 	closeSQL := "CLOSE " + cur
 	var last string
-	return s.startSteps(c, func(out conn.Outcome, err error) (string, op.Item) {
+	return startSteps(e, func(out conn.Outcome, err error) (string, op.Item) {
 		switch last {
 		case "":
 			last = closeSQL
 			return last, op.Item{}
 		case closeSQL:
-			if err := s.commandError(c, closeSQL, out, err); err != nil {
+			if err := commandError(e, closeSQL, out, err); err != nil {
 				return "", failed(err)
 			}
-			s.mu.Lock()
 			st.open = max(st.open-1, 0)
-			commit := false
 			if st.began {
 				st.count--
 				if st.count == 0 {
 					st.began = false
-					commit = true
+					last = "COMMIT"
+					return last, op.Item{}
 				}
-			}
-			s.mu.Unlock()
-			if commit {
-				last = "COMMIT"
-				return last, op.Item{}
 			}
 		case "COMMIT":
 			if err != nil {
-				return "", failed(s.internalError(c, "commit error", err, "COMMIT"))
+				return "", failed(internalError(e, "commit error", err, "COMMIT"))
 			}
 		}
 		return "", cursorOK
@@ -176,12 +152,12 @@ func (s *Session) CloseCursor(name *string, cur string) Polled {
 // streamed as a query in conn.ModeRows (Done.HadRows false: the last
 // result was a command, contrib's "cursor does not exist").
 func (s *Session) FetchCursor(name *string, cur string, count int) Polled {
-	c, _ := s.cursorSlot(name)
-	if c == nil {
+	e, _ := s.cursorSlot(name)
+	if e == nil {
 		return s.failed(errNotAvailable)
 	}
-	if busy := s.sendStart(c, false); busy != nil {
+	if busy := s.sendStart(e, false); busy != nil {
 		return busy
 	}
-	return s.startFast(c, "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows)
+	return s.startFast(e, "FETCH "+strconv.Itoa(count)+" FROM "+cur, conn.ModeRows)
 }

@@ -24,7 +24,8 @@ type Polled interface {
 // Discard), when a goroutine reads the rest.
 type fastQuery struct {
 	s    *Session
-	c    *conn.Conn
+	e    *entry
+	c    *conn.Conn // e.c
 	sql  string
 	mode conn.Mode
 	// async: a query of dblink_send_query, read one result per
@@ -45,40 +46,25 @@ type fastQuery struct {
 
 var errFinished = errors.New("operation already finished")
 
-// startFast runs sql on c on the backend's thread; c stays in progress for
-// the backend's other calls until the backend lets go of the query.
-func (s *Session) startFast(c *conn.Conn, sql string, mode conn.Mode) *fastQuery {
-	f := s.newFast(c, sql, mode, false)
-	s.setActive(c, f)
+// startFast runs sql on e's connection on the backend's thread; it stays
+// in progress for the backend's other calls until the backend lets go of
+// the query.
+func (s *Session) startFast(e *entry, sql string, mode conn.Mode) *fastQuery {
+	f := s.newFast(e, sql, mode, false)
+	e.setActive(f)
 	return f
 }
 
-// newFast starts sql on c; the caller marks c in progress.
-func (s *Session) newFast(c *conn.Conn, sql string, mode conn.Mode, async bool) *fastQuery {
-	f := &fastQuery{s: s, c: c, sql: sql, mode: mode, async: async}
+// newFast starts sql on e's connection; the caller marks it in progress.
+func (s *Session) newFast(e *entry, sql string, mode conn.Mode, async bool) *fastQuery {
+	f := &fastQuery{s: s, e: e, c: e.c, sql: sql, mode: mode, async: async}
 	// send at once: the remote works while the backend returns from this
 	// call and asks for the first item
-	if q, ok := c.TryStart(sql, mode); ok {
+	if q, ok := e.c.TryStart(sql, mode); ok {
 		f.q = q
 		q.Send()
 	}
 	return f
-}
-
-// setActive marks p the operation the backend runs on c.
-func (s *Session) setActive(c *conn.Conn, p Polled) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.linkLocked(c).active = p
-}
-
-// clearActive marks c free of p.
-func (s *Session) clearActive(c *conn.Conn, p Polled) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l := s.links[c]; l != nil && l.active == p {
-		l.active = nil
-	}
 }
 
 // Next returns the query's next item without blocking.
@@ -201,7 +187,7 @@ func (f *fastQuery) failure(end op.Item, err error) op.Item {
 	if !f.async {
 		err = conn.EndedByServer(err)
 	}
-	f.s.noteError(f.c, err, f.sql)
+	f.e.noteError(err, f.sql)
 	end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
 	return end
 }
@@ -227,7 +213,7 @@ func (f *fastQuery) handOver() {
 }
 
 func (f *fastQuery) letGo(cancel bool) {
-	f.s.clearActive(f.c, f)
+	f.e.clearActive(f)
 	if f.reader != nil {
 		if cancel {
 			f.reader.Release()

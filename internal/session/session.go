@@ -37,16 +37,12 @@ type Encoder struct {
 type Session struct {
 	notify func()
 	enc    Encoder
-	reg    *registry.Registry[conn.Conn]
+	reg    *registry.Registry[entry] // the connections and their state
 
 	mu  sync.Mutex
 	ops map[*op.Op]struct{} // started and not yet finished, for Shutdown
-	// links: per open connection, the state libpq would keep in its PGconn
-	// (pending async query, error text) and, for named connections, the
-	// cursor bookkeeping; see async.go and cursor.go
-	links map[*conn.Conn]*link
 	// unnamedCursors: the unnamed slot's cursor bookkeeping, which survives
-	// replacing the unnamed connection (as in contrib)
+	// replacing the unnamed connection (as in contrib); backend's thread only
 	unnamedCursors cursorState
 	// sockets: remote connections open or being opened (see sockets.go)
 	sockets atomic.Int64
@@ -54,7 +50,7 @@ type Session struct {
 
 // New returns an empty session; notify wakes the backend's wait.
 func New(notify func(), enc Encoder) *Session {
-	return &Session{notify: notify, enc: enc, reg: registry.New[conn.Conn](), ops: make(map[*op.Op]struct{}), links: make(map[*conn.Conn]*link)}
+	return &Session{notify: notify, enc: enc, reg: registry.New[entry](), ops: make(map[*op.Op]struct{})}
 }
 
 var (
@@ -90,18 +86,16 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 			return it
 		}
 		it.Payload = nil
-		s.mu.Lock()
-		s.linkLocked(c).server = server
-		s.mu.Unlock()
+		e := &entry{c: c, server: server}
 		if name != nil {
 			c.SetLabel(*name, true)
 		}
 		if name == nil {
-			if old := s.reg.SetUnnamed(c); old != nil {
+			if old := s.reg.SetUnnamed(e); old != nil {
 				s.forget(old)
-				old.CloseSoon()
+				old.c.CloseSoon()
 			}
-		} else if s.reg.Add(*name, c) != nil {
+		} else if s.reg.Add(*name, e) != nil {
 			c.CloseSoon()
 			return op.Item{Kind: op.Failed, Err: errDuplicate}
 		}
@@ -121,27 +115,31 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 // Disconnect closes a connection (the unnamed one when name is nil) and
 // reports whether there was one.
 func (s *Session) Disconnect(name *string) bool {
-	var c *conn.Conn
+	var e *entry
 	if name == nil {
-		c = s.reg.SetUnnamed(nil)
+		e = s.reg.SetUnnamed(nil)
 	} else {
-		c = s.reg.Remove(*name)
+		e = s.reg.Remove(*name)
 	}
-	if c == nil {
+	if e == nil {
 		return false
 	}
-	s.forget(c)
-	c.CloseSoon()
+	s.forget(e)
+	e.c.CloseSoon()
 	return true
 }
 
-// Has reports whether a connection exists (the unnamed one when name is nil).
-func (s *Session) Has(name *string) bool {
+// entryOf returns a registered connection (the unnamed one when name is
+// nil), or nil.
+func (s *Session) entryOf(name *string) *entry {
 	if name == nil {
-		return s.reg.Unnamed() != nil
+		return s.reg.Unnamed()
 	}
-	return s.reg.Get(*name) != nil
+	return s.reg.Get(*name)
 }
+
+// Has reports whether a connection exists (the unnamed one when name is nil).
+func (s *Session) Has(name *string) bool { return s.entryOf(name) != nil }
 
 // Stats are a session's counters, for leak tests.
 type Stats struct {
@@ -165,25 +163,22 @@ func (s *Session) Names() []string { return s.reg.Names() }
 
 // Query runs sql on the target and streams its results (see conn.Query).
 func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) Polled {
-	var c *conn.Conn
-	switch {
-	case t.Transient:
-		// opened inside the operation
-	case t.Named:
-		c = s.reg.Get(t.Name)
-	default:
-		c = s.reg.Unnamed()
-	}
-	if c == nil && !t.Transient {
-		return s.failed(errNotAvailable)
-	}
-	if c == nil {
+	if t.Transient {
 		return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
 	}
-	if busy := s.sendStart(c, mode == conn.ModeRows); busy != nil {
+	var e *entry
+	if t.Named {
+		e = s.reg.Get(t.Name)
+	} else {
+		e = s.reg.Unnamed()
+	}
+	if e == nil {
+		return s.failed(errNotAvailable)
+	}
+	if busy := s.sendStart(e, mode == conn.ModeRows); busy != nil {
 		return busy
 	}
-	return s.startFast(c, sql, mode)
+	return s.startFast(e, sql, mode)
 }
 
 // transientWork runs sql on a connection to connstr opened for it alone.
@@ -270,26 +265,21 @@ const shutdownTimeout = time.Second
 func (s *Session) Shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	entries := s.reg.Clear()
+	for _, e := range entries {
+		// work on the backend's thread a FATAL exit never released, and
+		// async queries nobody read to their end
+		if e.active != nil {
+			e.active.Release()
+		}
+		s.forget(e)
+	}
 	s.mu.Lock()
 	running := make([]*op.Op, 0, len(s.ops))
 	for o := range s.ops {
 		running = append(running, o)
 	}
-	// work on the backend's thread a FATAL exit never released, and
-	// async queries nobody read to their end
-	var held []Polled
-	for _, l := range s.links {
-		if l.active != nil {
-			held = append(held, l.active)
-		}
-		if l.pending != nil {
-			held = append(held, l.pending.src)
-		}
-	}
 	s.mu.Unlock()
-	for _, p := range held {
-		p.Release()
-	}
 	for _, o := range running {
 		o.Release()
 	}
@@ -298,12 +288,12 @@ func (s *Session) Shutdown() {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.Wait(ctx) }() // waits only: cannot panic
 	}
-	for _, c := range s.reg.Clear() {
+	for _, e := range entries {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { _ = recover() }() // see conn.recoverQuietly
-			c.Close(ctx)
+			e.c.Close(ctx)
 		}()
 	}
 	wg.Wait()

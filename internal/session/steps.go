@@ -12,8 +12,8 @@ import (
 // previous one has ended (or, for the first, once the connection is free,
 // so that it sees the remote's current transaction status).
 type steps struct {
-	s     *Session
-	c     *conn.Conn
+	e     *entry
+	c     *conn.Conn // e.c
 	next  chooser
 	q     *conn.Run // the statement running, or nil
 	taken bool
@@ -24,11 +24,11 @@ type steps struct {
 // zero Outcome and nil before the first), or "" and the final item.
 type chooser func(out conn.Outcome, err error) (sql string, final op.Item)
 
-// startSteps runs a sequence on c; c stays in progress for the backend's
-// other calls until the backend lets go of it.
-func (s *Session) startSteps(c *conn.Conn, next chooser) *steps {
-	st := &steps{s: s, c: c, next: next}
-	s.setActive(c, st)
+// startSteps runs a sequence on e's connection; it stays in progress for
+// the backend's other calls until the backend lets go of the sequence.
+func startSteps(e *entry, next chooser) *steps {
+	st := &steps{e: e, c: e.c, next: next}
+	e.setActive(st)
 	return st
 }
 
@@ -78,7 +78,7 @@ func (st *steps) choose(out conn.Outcome, err error) (op.Item, bool) {
 
 func (st *steps) finish() {
 	st.done = true
-	st.s.clearActive(st.c, st)
+	st.e.clearActive(st)
 	if st.taken {
 		st.c.Let()
 	}
@@ -98,7 +98,7 @@ func (st *steps) letGo(cancel bool) {
 	}
 	if q := st.q; q != nil {
 		st.done, st.q = true, nil
-		st.s.clearActive(st.c, st)
+		st.e.clearActive(st)
 		st.c.Abandon(q, cancel) // lets go of the connection when read
 		return
 	}

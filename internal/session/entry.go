@@ -1,0 +1,94 @@
+package session
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/dblink-go/dblink/internal/conn"
+)
+
+// entry is a registered connection together with what libpq keeps in a
+// PGconn beyond the socket (the query sent with dblink_send_query, the
+// text PQerrorMessage returns) and contrib's bookkeeping of it. Only the
+// backend's thread touches an entry, except errText, to which a reader
+// goroutine may add the failure of a large result.
+type entry struct {
+	c      *conn.Conn
+	server string // the foreign server it was opened through, or ""
+	// pending: the query sent with dblink_send_query and not yet read to
+	// its end
+	pending *asyncQuery
+	// active: the operation the backend started on the connection and has
+	// not yet released (it may be converting the rows, which can call
+	// dblink again): the connection is busy for any other call meanwhile
+	active  Polled
+	cursors cursorState // a named connection's cursor bookkeeping
+
+	mu      sync.Mutex
+	errText string // libpq's error message buffer, newlines included
+}
+
+const errInProgress = "another command is already in progress"
+
+// inProgress reports whether the connection is busy for the backend: an
+// async query is pending, or an operation the backend started has not been
+// released.
+func (e *entry) inProgress() bool { return e.pending != nil || e.active != nil }
+
+// setActive marks p the operation the backend runs on the connection.
+func (e *entry) setActive(p Polled) { e.active = p }
+
+// clearActive marks the connection free of p.
+func (e *entry) clearActive(p Polled) {
+	if e.active == p {
+		e.active = nil
+	}
+}
+
+// setError replaces libpq's error text.
+func (e *entry) setError(text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errText = text
+}
+
+// addError appends to libpq's error text.
+func (e *entry) addError(text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errText += text
+}
+
+// lastError is libpq's error text without its trailing newline.
+func (e *entry) lastError() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.TrimRight(e.errText, "\n")
+}
+
+// noteError appends an error worded by libpq for the query that failed.
+func (e *entry) noteError(err error, query string) { e.addError(conn.ErrorText(err, query)) }
+
+// consumeInput is PQconsumeInput's only visible effect on the error text:
+// on a lost connection it adds "connection not open".
+func (e *entry) consumeInput() {
+	if e.c.IsClosed() {
+		e.addError("connection not open\n")
+	}
+}
+
+// sendCheck is PQsendQuery's check before it sends: "" when the
+// connection can take a query (libpq's error text is then reset), or the
+// error text of why it cannot.
+func (e *entry) sendCheck() string {
+	switch {
+	case e.inProgress():
+		e.addError(errInProgress + "\n")
+	case e.c.IsClosed():
+		e.setError("no connection to the server\n")
+	default:
+		e.setError("")
+		return ""
+	}
+	return e.lastError()
+}
