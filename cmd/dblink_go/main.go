@@ -5,9 +5,10 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../csrc
 #include <stdlib.h>
 #include <string.h>
+// a symlink to csrc/dblink_go_abi.h: Go's build cache notices changes only
+// to headers in the package directory (go doc cmd/cgo)
 #include "dblink_go_abi.h"
 */
 import "C"
