@@ -193,8 +193,19 @@ typedef enum DgQueryMode
 /*
  * The Go core's entry points, one X(return type, name, parameters) each:
  * the only list of them.  gocore.c builds its table of pointers and their
- * dlsym() lookups from it.
+ * dlsym() lookups from it; cmd/dblink_go/main.go declares them as
+ * prototypes next to cgo's declarations of the exports, so the C compiler
+ * rejects a Go signature that differs.
+ *
+ * cgo writes *C.char as char *, never const char *.  Go spells the const
+ * parameters with these typedefs instead: cgo makes a typedef an alias of
+ * its type in Go, so nothing changes there, and writes the typedef's name
+ * back into its declaration, so the list keeps C's const.
  */
+typedef const char const_char;
+typedef const DgTarget const_DgTarget;
+typedef const DgConnectOptions const_DgConnectOptions;
+
 #define DG_ENTRY_POINTS(X) \
 	X(int, dg_init, (int notify_fd, char **envp, int32_t *remote_notices, char **errmsg)) \
 	X(void, dg_shutdown, (void)) \
