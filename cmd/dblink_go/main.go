@@ -5,6 +5,8 @@
 package main
 
 /*
+// no undefined symbols: entry_points.c refers to every listed function
+#cgo LDFLAGS: -Wl,--no-undefined
 #include <stdlib.h>
 #include <string.h>
 // a symlink to csrc/dblink_go_abi.h: Go's build cache notices changes only
