@@ -53,7 +53,7 @@ dblink--1.2.sql: $(foreach p,$(SQL_PARTS),sql/1.2/$(p).sql)
 # The Go core.  Async preemption is off at link time so the runtime leaves
 # PostgreSQL's SIGURG alone (see docs/DESIGN.md, "Signals").
 GO ?= go
-GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' ! -name '*_test.go') csrc/dblink_go_abi.h
+GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' ! -name '*_test.go' -o -name '*.c') csrc/dblink_go_abi.h
 
 all: dblink_go.so
 

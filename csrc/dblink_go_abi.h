@@ -191,4 +191,45 @@ typedef enum DgQueryMode
 	DG_MODE_EXEC = 1			/* dblink_exec(): only the last command tag */
 } DgQueryMode;
 
+/*
+ * The Go core's entry points, one X(return type, name, parameters) each:
+ * the only list of them.  gocore.c builds its table of pointers and their
+ * dlsym() lookups from it; cmd/dblink_go/main.go declares them as
+ * prototypes next to cgo's declarations of the exports, so the C compiler
+ * rejects a Go signature that differs.
+ *
+ * cgo writes *C.char as char *, never const char *.  Go spells the const
+ * parameters with these typedefs instead: cgo makes a typedef an alias of
+ * its type in Go, so nothing changes there, and writes the typedef's name
+ * back into its declaration, so the list keeps C's const.
+ */
+typedef const char const_char;
+typedef const DgTarget const_DgTarget;
+typedef const DgConnectOptions const_DgConnectOptions;
+
+#define DG_ENTRY_POINTS(X) \
+	X(int, dg_init, (int notify_fd, char **envp, int32_t *remote_notices, char **errmsg)) \
+	X(void, dg_shutdown, (void)) \
+	X(DgOp, dg_connect, (const char *name, const char *connstr, const DgConnectOptions *opts)) \
+	X(DgError *, dg_check_password, (const char *connstr, const DgConnectOptions *opts)) \
+	X(int, dg_disconnect, (const char *name)) \
+	X(int, dg_has_connection, (const char *name)) \
+	X(char *, dg_connection_names, (int *count)) \
+	X(DgConnInfo *, dg_connections, (int32_t *count)) \
+	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts)) \
+	X(int, dg_op_next, (DgOp op, DgItem *item)) \
+	X(void, dg_op_release, (DgOp op)) \
+	X(void, dg_op_discard, (DgOp op)) \
+	X(DgOp, dg_cursor_open, (const char *name, const char *cursor, const char *sql)) \
+	X(DgOp, dg_cursor_fetch, (const char *name, const char *cursor, int count)) \
+	X(DgOp, dg_cursor_close, (const char *name, const char *cursor)) \
+	X(int, dg_send_query, (const char *name, const char *sql, char **notice, DgError **err)) \
+	X(int, dg_is_busy, (const char *name)) \
+	X(DgOp, dg_get_result, (const char *name)) \
+	X(DgOp, dg_cancel_query, (const char *name)) \
+	X(char *, dg_error_message, (const char *name)) \
+	X(DgOp, dg_get_notify, (const char *name)) \
+	X(int, dg_remote_sockets, (void)) \
+	X(char *, dg_debug_state, (void))
+
 #endif							/* DBLINK_GO_ABI_H */

@@ -34,37 +34,11 @@ PG_MODULE_MAGIC;
 
 #define GOCORE_FILE "dblink_go.so"
 
-/* The Go core's entry points, resolved by dlsym. */
+/* The Go core's entry points (DG_ENTRY_POINTS), resolved by dlsym. */
+#define GOCORE_POINTER(ret, name, params) ret (*name) params;
 typedef struct GoCore
 {
-	int			(*init) (int notify_fd, char **envp, int32_t *remote_notices,
-						 char **errmsg);
-	DgOp		(*connect) (const char *name, const char *connstr,
-							const DgConnectOptions *opts);
-	DgOp		(*query) (const DgTarget *target, const char *sql, int mode,
-						  const DgConnectOptions *opts);
-	int			(*op_next) (DgOp op, DgItem *item);
-	void		(*op_release) (DgOp op);
-	int			(*disconnect) (const char *name);
-	int			(*has_connection) (const char *name);
-	char	   *(*connection_names) (int *count);
-	void		(*shutdown) (void);
-	char	   *(*debug_state) (void);
-	void		(*op_discard) (DgOp op);
-	DgOp		(*cursor_open) (const char *name, const char *cursor, const char *sql);
-	DgOp		(*cursor_fetch) (const char *name, const char *cursor, int count);
-	DgOp		(*cursor_close) (const char *name, const char *cursor);
-	int			(*send_query) (const char *name, const char *sql, char **notice,
-							   DgError **err);
-	int			(*is_busy) (const char *name);
-	DgOp		(*get_result) (const char *name);
-	DgOp		(*cancel_query) (const char *name);
-	char	   *(*error_message) (const char *name);
-	DgOp		(*get_notify) (const char *name);
-	int			(*remote_sockets) (void);
-	DgConnInfo *(*connections) (int32_t *count);
-	DgError    *(*check_password) (const char *connstr,
-									const DgConnectOptions *opts);
+	DG_ENTRY_POINTS(GOCORE_POINTER)
 } GoCore;
 
 static GoCore gocore;			/* valid once gocore_loaded */
@@ -94,7 +68,7 @@ gocore_exit(int code, Datum arg)
 {
 	sigset_t	old = gocore_block_signals();
 
-	gocore.shutdown();
+	gocore.dg_shutdown();
 	gocore_restore_signals(old);
 }
 
@@ -150,33 +124,13 @@ gocore_load(void)
 				 errmsg("could not load dblink's Go core \"%s\"", path),
 				 errdetail_internal("%s", dlerror())));
 
-	gocore.init = gocore_symbol(lib, path, "dg_init");
-	gocore.connect = gocore_symbol(lib, path, "dg_connect");
-	gocore.query = gocore_symbol(lib, path, "dg_query");
-	gocore.op_next = gocore_symbol(lib, path, "dg_op_next");
-	gocore.op_release = gocore_symbol(lib, path, "dg_op_release");
-	gocore.disconnect = gocore_symbol(lib, path, "dg_disconnect");
-	gocore.has_connection = gocore_symbol(lib, path, "dg_has_connection");
-	gocore.connection_names = gocore_symbol(lib, path, "dg_connection_names");
-	gocore.shutdown = gocore_symbol(lib, path, "dg_shutdown");
-	gocore.debug_state = gocore_symbol(lib, path, "dg_debug_state");
-	gocore.op_discard = gocore_symbol(lib, path, "dg_op_discard");
-	gocore.cursor_open = gocore_symbol(lib, path, "dg_cursor_open");
-	gocore.cursor_fetch = gocore_symbol(lib, path, "dg_cursor_fetch");
-	gocore.cursor_close = gocore_symbol(lib, path, "dg_cursor_close");
-	gocore.send_query = gocore_symbol(lib, path, "dg_send_query");
-	gocore.is_busy = gocore_symbol(lib, path, "dg_is_busy");
-	gocore.get_result = gocore_symbol(lib, path, "dg_get_result");
-	gocore.cancel_query = gocore_symbol(lib, path, "dg_cancel_query");
-	gocore.error_message = gocore_symbol(lib, path, "dg_error_message");
-	gocore.get_notify = gocore_symbol(lib, path, "dg_get_notify");
-	gocore.remote_sockets = gocore_symbol(lib, path, "dg_remote_sockets");
-	gocore.connections = gocore_symbol(lib, path, "dg_connections");
-	gocore.check_password = gocore_symbol(lib, path, "dg_check_password");
+#define GOCORE_RESOLVE(ret, name, params) \
+	gocore.name = gocore_symbol(lib, path, #name);
+	DG_ENTRY_POINTS(GOCORE_RESOLVE)
 
 	old = gocore_block_signals();
-	rc = gocore.init(gocore_eventfd, environ, (int32_t *) &dblink_remote_notices,
-					 &initerr);
+	rc = gocore.dg_init(gocore_eventfd, environ,
+						(int32_t *) &dblink_remote_notices, &initerr);
 	gocore_restore_signals(old);
 	if (rc != 0)
 	{
@@ -250,7 +204,7 @@ gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
 	{
 		DgError    *err;
 
-		GOCORE_CALL(err = gocore.check_password(connstr, opts));
+		GOCORE_CALL(err = gocore.dg_check_password(connstr, opts));
 		if (err != NULL)
 			dblink_raise(err);
 	}
@@ -267,7 +221,7 @@ gocore_connect(const char *name, const char *connstr, const char *server)
 	opts = gocore_connect_options();
 	opts.server = server;
 	gocore_prepare_connect(connstr, &opts);
-	GOCORE_CALL(op = gocore.connect(name, connstr, &opts));
+	GOCORE_CALL(op = gocore.dg_connect(name, connstr, &opts));
 	return op;
 }
 
@@ -281,7 +235,7 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 	opts = gocore_connect_options();
 	if (target->connstr != NULL)
 		gocore_prepare_connect(target->connstr, &opts); /* transient */
-	GOCORE_CALL(op = gocore.query(target, sql, (int) mode, &opts));
+	GOCORE_CALL(op = gocore.dg_query(target, sql, (int) mode, &opts));
 	return op;
 }
 
@@ -290,7 +244,7 @@ gocore_op_next(DgOp op, DgItem *item)
 {
 	int			kind;
 
-	GOCORE_CALL(kind = gocore.op_next(op, item));
+	GOCORE_CALL(kind = gocore.dg_op_next(op, item));
 	if (item->notices != NULL)
 	{
 		DgNotice   *notices = item->notices;
@@ -306,7 +260,7 @@ gocore_op_next(DgOp op, DgItem *item)
 void
 gocore_op_release(DgOp op)
 {
-	GOCORE_CALL(gocore.op_release(op));
+	GOCORE_CALL(gocore.dg_op_release(op));
 }
 
 /*
@@ -316,7 +270,7 @@ gocore_op_release(DgOp op)
 void
 gocore_op_discard(DgOp op)
 {
-	GOCORE_CALL(gocore.op_discard(op));
+	GOCORE_CALL(gocore.dg_op_discard(op));
 }
 
 bool
@@ -324,7 +278,7 @@ gocore_disconnect(const char *name)
 {
 	int			found;
 
-	GOCORE_CALL(found = gocore.disconnect(name));
+	GOCORE_CALL(found = gocore.dg_disconnect(name));
 	dblink_extfd_sync();
 	return found != 0;
 }
@@ -334,7 +288,7 @@ gocore_has_connection(const char *name)
 {
 	int			found;
 
-	GOCORE_CALL(found = gocore.has_connection(name));
+	GOCORE_CALL(found = gocore.dg_has_connection(name));
 	return found != 0;
 }
 
@@ -344,7 +298,7 @@ gocore_debug_state(void)
 {
 	char	   *state;
 
-	GOCORE_CALL(state = gocore.debug_state());
+	GOCORE_CALL(state = gocore.dg_debug_state());
 	return gocore_take_string(state);
 }
 
@@ -357,7 +311,7 @@ gocore_connection_names(int *count)
 	int			i;
 	size_t		len = 0;
 
-	GOCORE_CALL(block = gocore.connection_names(count));
+	GOCORE_CALL(block = gocore.dg_connection_names(count));
 	if (block == NULL)
 		return NULL;
 	for (i = 0; i < *count; i++)
@@ -374,7 +328,7 @@ gocore_cursor_open(const char *name, const char *cursor, const char *sql)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.cursor_open(name, cursor, sql));
+	GOCORE_CALL(op = gocore.dg_cursor_open(name, cursor, sql));
 	return op;
 }
 
@@ -383,7 +337,7 @@ gocore_cursor_fetch(const char *name, const char *cursor, int count)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.cursor_fetch(name, cursor, count));
+	GOCORE_CALL(op = gocore.dg_cursor_fetch(name, cursor, count));
 	return op;
 }
 
@@ -392,7 +346,7 @@ gocore_cursor_close(const char *name, const char *cursor)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.cursor_close(name, cursor));
+	GOCORE_CALL(op = gocore.dg_cursor_close(name, cursor));
 	return op;
 }
 
@@ -407,7 +361,7 @@ gocore_send_query(const char *name, const char *sql, char **notice)
 	DgError    *err = NULL;
 	int			rc;
 
-	GOCORE_CALL(rc = gocore.send_query(name, sql, &cnotice, &err));
+	GOCORE_CALL(rc = gocore.dg_send_query(name, sql, &cnotice, &err));
 	if (err != NULL)
 	{
 		free(cnotice);
@@ -422,7 +376,7 @@ gocore_is_busy(const char *name)
 {
 	int			busy;
 
-	GOCORE_CALL(busy = gocore.is_busy(name));
+	GOCORE_CALL(busy = gocore.dg_is_busy(name));
 	return busy != 0;
 }
 
@@ -432,7 +386,7 @@ gocore_get_result(const char *name)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.get_result(name));
+	GOCORE_CALL(op = gocore.dg_get_result(name));
 	return op;
 }
 
@@ -441,7 +395,7 @@ gocore_cancel_query(const char *name)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.cancel_query(name));
+	GOCORE_CALL(op = gocore.dg_cancel_query(name));
 	return op;
 }
 
@@ -451,7 +405,7 @@ gocore_error_message(const char *name)
 {
 	char	   *text;
 
-	GOCORE_CALL(text = gocore.error_message(name));
+	GOCORE_CALL(text = gocore.dg_error_message(name));
 	return gocore_take_string(text);
 }
 
@@ -460,7 +414,7 @@ gocore_get_notify(const char *name)
 {
 	DgOp		op;
 
-	GOCORE_CALL(op = gocore.get_notify(name));
+	GOCORE_CALL(op = gocore.dg_get_notify(name));
 	return op;
 }
 
@@ -470,7 +424,7 @@ gocore_remote_sockets(void)
 {
 	int			n;
 
-	GOCORE_CALL(n = gocore.remote_sockets());
+	GOCORE_CALL(n = gocore.dg_remote_sockets());
 	return n;
 }
 
@@ -484,7 +438,7 @@ gocore_connections(int *count)
 	DgConnInfo *infos;
 	int32_t		n = 0;
 
-	GOCORE_CALL(infos = gocore.connections(&n));
+	GOCORE_CALL(infos = gocore.dg_connections(&n));
 	*count = n;
 	return infos;
 }

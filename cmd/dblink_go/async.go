@@ -20,7 +20,7 @@ import (
 // connection (unnamed when name is NULL).
 //
 //export dg_cursor_open
-func dg_cursor_open(name, cursor, sql *C.char) (h C.DgOp) {
+func dg_cursor_open(name, cursor, sql *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.OpenCursor(optString(name), C.GoString(cursor), C.GoString(sql)))
 }
@@ -29,7 +29,7 @@ func dg_cursor_open(name, cursor, sql *C.char) (h C.DgOp) {
 // DG_MODE_ROWS query's do.
 //
 //export dg_cursor_fetch
-func dg_cursor_fetch(name, cursor *C.char, count C.int) (h C.DgOp) {
+func dg_cursor_fetch(name, cursor *C.const_char, count C.int) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.FetchCursor(optString(name), C.GoString(cursor), int(count)))
 }
@@ -38,7 +38,7 @@ func dg_cursor_fetch(name, cursor *C.char, count C.int) (h C.DgOp) {
 // transaction dblink began).
 //
 //export dg_cursor_close
-func dg_cursor_close(name, cursor *C.char) (h C.DgOp) {
+func dg_cursor_close(name, cursor *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.CloseCursor(optString(name), C.GoString(cursor)))
 }
@@ -48,7 +48,7 @@ func dg_cursor_close(name, cursor *C.char) (h C.DgOp) {
 // with *err set when the connection does not exist.
 //
 //export dg_send_query
-func dg_send_query(name, sql *C.char, notice **C.char, err **C.DgError) (rc C.int) {
+func dg_send_query(name, sql *C.const_char, notice **C.char, err **C.DgError) (rc C.int) {
 	*notice, *err = nil, nil
 	defer recoverTo(func(msg string) { *err = cError(&conn.Error{SQLState: "XX000", Message: msg}); rc = -1 })
 	text, e := sess.SendQuery(C.GoString(name), C.GoString(sql))
@@ -67,7 +67,7 @@ func dg_send_query(name, sql *C.char, notice **C.char, err **C.DgError) (rc C.in
 // nothing ready to take.
 //
 //export dg_is_busy
-func dg_is_busy(name *C.char) (busy C.int) {
+func dg_is_busy(name *C.const_char) (busy C.int) {
 	defer recoverTo(func(string) {})
 	if sess.IsBusy(C.GoString(name)) {
 		return 1
@@ -81,7 +81,7 @@ func dg_is_busy(name *C.char) (busy C.int) {
 // 0 when no query is pending.
 //
 //export dg_get_result
-func dg_get_result(name *C.char) (h C.DgOp) {
+func dg_get_result(name *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	r := sess.GetResult(C.GoString(name))
 	if r == nil {
@@ -94,7 +94,7 @@ func dg_get_result(name *C.char) (h C.DgOp) {
 // it failed.
 //
 //export dg_cancel_query
-func dg_cancel_query(name *C.char) (h C.DgOp) {
+func dg_cancel_query(name *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.CancelQuery(C.GoString(name)))
 }
@@ -103,7 +103,7 @@ func dg_cancel_query(name *C.char) (h C.DgOp) {
 // (malloc()ed), "OK" when none.
 //
 //export dg_error_message
-func dg_error_message(name *C.char) (text *C.char) {
+func dg_error_message(name *C.const_char) (text *C.char) {
 	defer recoverTo(func(msg string) { text = C.CString(msg) })
 	msg, err := sess.ErrorMessage(C.GoString(name))
 	if err != nil {
@@ -117,7 +117,7 @@ func dg_error_message(name *C.char) (text *C.char) {
 // when there are any, then DG_DONE.
 //
 //export dg_get_notify
-func dg_get_notify(name *C.char) (h C.DgOp) {
+func dg_get_notify(name *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.GetNotify(optString(name)))
 }

@@ -5,10 +5,19 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../csrc
+// no undefined symbols: entry_points.c refers to every listed function
+#cgo LDFLAGS: -Wl,--no-undefined
 #include <stdlib.h>
 #include <string.h>
+// a symlink to csrc/dblink_go_abi.h: Go's build cache notices changes only
+// to headers in the package directory (go doc cmd/cgo)
 #include "dblink_go_abi.h"
+
+// The list as prototypes: cgo copies this preamble into _cgo_export.h ahead
+// of its own declarations of the exports, so an export whose Go signature
+// differs from the list is a C compile error.
+#define DG_PROTOTYPE(ret, name, params) extern ret name params;
+DG_ENTRY_POINTS(DG_PROTOTYPE)
 */
 import "C"
 
@@ -64,7 +73,7 @@ func notify() {
 // dg_connect starts opening a connection named name (unnamed when NULL).
 //
 //export dg_connect
-func dg_connect(name *C.char, connstr *C.char, opts *C.DgConnectOptions) (h C.DgOp) {
+func dg_connect(name, connstr *C.const_char, opts *C.const_DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts)))
 }
@@ -72,7 +81,7 @@ func dg_connect(name *C.char, connstr *C.char, opts *C.DgConnectOptions) (h C.Dg
 // dg_query starts a query on a target; mode is a DgQueryMode.
 //
 //export dg_query
-func dg_query(target *C.DgTarget, sql *C.char, mode C.int, opts *C.DgConnectOptions) (h C.DgOp) {
+func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.const_DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
 	t := session.Target{}
 	var set conn.Settings
@@ -181,7 +190,7 @@ func dg_op_discard(h C.DgOp) {
 // if there was one.
 //
 //export dg_disconnect
-func dg_disconnect(name *C.char) (found C.int) {
+func dg_disconnect(name *C.const_char) (found C.int) {
 	defer recoverTo(func(string) {})
 	if sess.Disconnect(optString(name)) {
 		return 1
@@ -192,7 +201,7 @@ func dg_disconnect(name *C.char) (found C.int) {
 // dg_has_connection returns 1 if the connection exists (unnamed when NULL).
 //
 //export dg_has_connection
-func dg_has_connection(name *C.char) (found C.int) {
+func dg_has_connection(name *C.const_char) (found C.int) {
 	defer recoverTo(func(string) {})
 	if sess.Has(optString(name)) {
 		return 1
@@ -271,7 +280,7 @@ func dg_remote_sockets() (n C.int) {
 // makes before it reserves the connection's file descriptor slot.
 //
 //export dg_check_password
-func dg_check_password(connstr *C.char, opts *C.DgConnectOptions) (e *C.DgError) {
+func dg_check_password(connstr *C.const_char, opts *C.const_DgConnectOptions) (e *C.DgError) {
 	defer recoverTo(func(string) { e = nil }) // the connect checks again
 	if err := session.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
 		return cError(conn.AsError(err))

@@ -1,0 +1,1 @@
+../../csrc/dblink_go_abi.h
