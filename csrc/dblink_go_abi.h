@@ -216,7 +216,7 @@ typedef const DgConnectOptions const_DgConnectOptions;
 	X(int, dg_has_connection, (const char *name)) \
 	X(char *, dg_connection_names, (int *count)) \
 	X(DgConnInfo *, dg_connections, (int32_t *count)) \
-	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts)) \
+	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts, DgItem *first)) \
 	X(int, dg_op_next, (DgOp op, DgItem *item)) \
 	X(void, dg_op_release, (DgOp op)) \
 	X(void, dg_op_discard, (DgOp op)) \

@@ -78,10 +78,15 @@ func dg_connect(name, connstr *C.const_char, opts *C.const_DgConnectOptions) (h 
 	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts)))
 }
 
-// dg_query starts a query on a target; mode is a DgQueryMode.
+// dg_query starts a query on a target; mode is a DgQueryMode. When the
+// query went out whole on the backend's thread, *first is the DG_PENDING
+// item its first dg_op_next would return (its answer cannot have arrived
+// yet): the shim waits on the socket at once instead of making that call.
+// Otherwise first->kind is -1.
 //
 //export dg_query
-func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.const_DgConnectOptions) (h C.DgOp) {
+func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.const_DgConnectOptions, first *C.DgItem) (h C.DgOp) {
+	*first = C.DgItem{kind: -1, wait_fd: -1}
 	defer recoverOp(&h)
 	t := session.Target{}
 	var set conn.Settings
@@ -95,7 +100,22 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 	if target.connstr == nil && target.if_exists != 0 && !sess.Has(optString(target.name)) {
 		return 0
 	}
-	return handle(sess.Query(t, C.GoString(sql), conn.Mode(mode), set))
+	p := sess.Query(t, C.GoString(sql), conn.Mode(mode), set)
+	if w := session.FirstWait(p); w != nil {
+		*first = C.DgItem{kind: C.DG_PENDING, sockets: C.int32_t(sess.Sockets())}
+		setWait(first, w)
+	}
+	return handle(p)
+}
+
+// setWait names the socket a DG_PENDING item waits on.
+func setWait(item *C.DgItem, w *op.Wait) {
+	item.wait_fd = C.int32_t(w.FD)
+	item.wait_id = C.uint64_t(w.ID)
+	item.wait_events = C.DG_WAIT_READ
+	if w.Write {
+		item.wait_events |= C.DG_WAIT_WRITE
+	}
 }
 
 // dg_op_next fills *item with what the operation has next, without
@@ -126,12 +146,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	switch it.Kind {
 	case op.Pending:
 		if w := it.Wait; w != nil && w.FD >= 0 {
-			item.wait_fd = C.int32_t(w.FD)
-			item.wait_id = C.uint64_t(w.ID)
-			item.wait_events = C.DG_WAIT_READ
-			if w.Write {
-				item.wait_events |= C.DG_WAIT_WRITE
-			}
+			setWait(item, w)
 		}
 	case op.ResultEnd:
 		item.result_no = C.int32_t(it.ResultNo)

@@ -552,8 +552,10 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 
 // Send sends the query without blocking (what the socket does not take is
 // flushed by Poll), so that the remote works while the caller does other
-// things; Poll would send it otherwise.
-func (q *Run) Send() {
+// things; Poll would send it otherwise. It reports whether all of it went
+// out.
+func (q *Run) Send() bool {
 	q.w.sk.setNonblock(true)
 	q.sendQuery()
+	return !q.finished && q.w.sk.flush() == nil
 }

@@ -36,6 +36,8 @@ type fastQuery struct {
 	// result (conn.EndedByServer)
 	async bool
 	q     *conn.Run // nil until the connection was free
+	// sent: the whole query went out at start (see FirstWait)
+	sent bool
 	done  bool      // the final item went out, or the backend let go
 	// reader: the goroutine reading the rest of a large result, once
 	// handed over; Next then forwards to it
@@ -62,9 +64,25 @@ func (s *Session) newFast(e *entry, sql string, mode conn.Mode, async bool) *fas
 	// call and asks for the first item
 	if q, ok := e.c.TryStart(sql, mode); ok {
 		f.q = q
-		q.Send()
+		f.sent = q.Send()
 	}
 	return f
+}
+
+// FirstWait returns the socket to wait on before the first poll of p when
+// p is a query that went out whole at its start: its answer cannot have
+// arrived yet, so a read would only find nothing. Otherwise nil.
+func FirstWait(p Polled) *op.Wait {
+	f, ok := p.(*fastQuery)
+	if !ok || !f.sent {
+		return nil
+	}
+	f.sent = false
+	fd, id := f.c.WaitSocket()
+	if fd < 0 {
+		return nil
+	}
+	return &op.Wait{FD: fd, ID: id}
 }
 
 // Next returns the query's next item without blocking.
