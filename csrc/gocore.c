@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -113,6 +114,15 @@ gocore_load(void)
 					(errcode_for_file_access(),
 					 errmsg("could not create eventfd for dblink: %m")));
 	}
+
+	/*
+	 * The backend was single-threaded until now.  Go's threads malloc()
+	 * the row batches they hand over; glibc would give each of them an
+	 * arena of its own, which keeps what was freed resident (hundreds of
+	 * kB each).  One arena for the process keeps the backend's memory as
+	 * small as contrib's.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 
 	snprintf(path, sizeof(path), "%s/%s", pkglib_path, GOCORE_FILE);
 	old = gocore_block_signals();

@@ -266,7 +266,8 @@ func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
 }
 
 // dg_debug_state returns the core's counters (goroutines, connections,
-// running operations, Go heap) as one malloc()ed line, for leak tests.
+// running operations, Go heap, bytes allocated so far, GC cycles) as one
+// malloc()ed line, for leak tests.
 //
 //export dg_debug_state
 func dg_debug_state() (line *C.char) {
@@ -274,8 +275,8 @@ func dg_debug_state() (line *C.char) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := sess.Stats()
-	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d gomaxprocs=%d",
-		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024, runtime.GOMAXPROCS(0)))
+	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d gomaxprocs=%d total_alloc_kb=%d gcs=%d",
+		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024, runtime.GOMAXPROCS(0), ms.TotalAlloc/1024, ms.NumGC))
 }
 
 // dg_remote_sockets returns how many remote connections are open or being

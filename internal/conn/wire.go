@@ -46,7 +46,8 @@ const maxMessageLen = 1 << 30
 // maxParams bounds the ParameterStatus settings kept per connection.
 const maxParams = 1000
 
-// readChunk is the least free space a read is given.
+// readChunk is the input buffer's size for messages shorter than it; a
+// read is made when at least a quarter of it is free.
 const readChunk = 64 << 10
 
 var errMessageTooLong = errors.New("server sent a message longer than 1 GB")
@@ -113,7 +114,7 @@ func (w *wire) fill() error {
 			w.in = nil // a big message went through: give its buffer back
 		}
 	}
-	need := readChunk
+	need := readChunk / 4 // the least free space worth a read
 	if len(w.in) >= 5 {
 		// room for the whole of a long message at once
 		if n := 1 + int(binary.BigEndian.Uint32(w.in[1:5])); n <= maxMessageLen+1 && n-len(w.in) > need {
@@ -121,7 +122,7 @@ func (w *wire) fill() error {
 		}
 	}
 	if cap(w.in)-len(w.in) < need {
-		grown := make([]byte, len(w.in), len(w.in)+need)
+		grown := make([]byte, len(w.in), len(w.in)+max(need, readChunk))
 		copy(grown, w.in)
 		w.in = grown
 	}
