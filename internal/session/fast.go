@@ -38,7 +38,7 @@ type fastQuery struct {
 	q     *conn.Run // nil until the connection was free
 	// sent: the whole query went out at start (see FirstWait)
 	sent bool
-	done  bool      // the final item went out, or the backend let go
+	done bool // the final item went out, or the backend let go
 	// reader: the goroutine reading the rest of a large result, once
 	// handed over; Next then forwards to it
 	reader *op.Op
