@@ -137,6 +137,7 @@ run_fuzz_targets() {
 if [[ $KIND == ours && $GO_TESTS == 1 ]]; then
 	if [[ -n $(cd "$REPO" && go list ./... 2>/dev/null) ]]; then
 		step "go mod tidy" bash -c 'cd "$1" && go mod tidy -diff' _ "$REPO"
+		step "gofmt" bash -c 'cd "$1" && out=$(gofmt -l cmd internal) && { [[ -z $out ]] || { echo "not gofmt-ed: $out"; false; }; }' _ "$REPO"
 		step "go vet" bash -c 'cd "$1" && go vet ./...' _ "$REPO"
 		step "go test" go_tests
 		run_fuzz_targets
