@@ -483,8 +483,10 @@ func (o Options) String() string {
 	return b.String()
 }
 
+// connInfoEscaper backslash-escapes \ and ' in a quoted value.
+var connInfoEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // quoteConnInfoValue single-quotes v with \ and ' backslash-escaped.
 func quoteConnInfoValue(v string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(v) + "'"
+	return "'" + connInfoEscaper.Replace(v) + "'"
 }
