@@ -93,38 +93,17 @@ func encodeBatch(bt *conn.Batch) any {
 // cError copies an error into one malloc()ed DgError block; absent fields
 // stay NULL.
 func cError(e *conn.Error) *C.DgError {
-	var b cBlock
-	hdr := b.reserve(unsafe.Sizeof(C.DgError{}))
-	msg := b.reserve(uintptr(len(e.Message) + 1))
-	field := func(s string, given bool) uintptr {
-		if s == "" && !given {
-			return 0
+	return cRecords(1, func(out []C.DgError, str stringAdder) {
+		ce := &out[0]
+		setSQLState(&ce.sqlstate, e.SQLState, "XX000")
+		str(&ce.message, e.Message, true)
+		str(&ce.detail, e.Detail, e.Detail != "" || e.DetailGiven)
+		str(&ce.hint, e.Hint, e.Hint != "" || e.HintGiven)
+		str(&ce.context, e.Context, e.Context != "")
+		if e.Remote {
+			ce.remote = 1
 		}
-		return b.reserve(uintptr(len(s) + 1))
-	}
-	det, hint, ctx := field(e.Detail, e.DetailGiven), field(e.Hint, e.HintGiven), field(e.Context, false)
-	b.alloc()
-	ce := (*C.DgError)(b.at(hdr))
-	state := e.SQLState
-	if len(state) != 5 {
-		state = "XX000"
-	}
-	for i := 0; i < 5; i++ {
-		ce.sqlstate[i] = C.char(state[i])
-	}
-	ce.sqlstate[5] = 0
-	ce.message = b.putString(msg, e.Message)
-	if e.Remote {
-		ce.remote = 1
-	}
-	put := func(off uintptr, s string) *C.char {
-		if off == 0 {
-			return nil
-		}
-		return b.putString(off, s)
-	}
-	ce.detail, ce.hint, ce.context = put(det, e.Detail), put(hint, e.Hint), put(ctx, e.Context)
-	return ce
+	})
 }
 
 // cConnections copies the session's connections into one malloc()ed block:
@@ -133,73 +112,84 @@ func cConnections(rows []session.Connection) *C.DgConnInfo {
 	if len(rows) == 0 {
 		return nil
 	}
-	var b cBlock
-	arr := b.reserve(uintptr(len(rows)) * unsafe.Sizeof(C.DgConnInfo{}))
-	strs := cStrings{b: &b}
-	str := strs.add
-	infos := make([]C.DgConnInfo, len(rows))
-	for i, r := range rows {
-		in := r.Info
-		ci := &infos[i]
-		if r.Name != nil {
-			str(&ci.name, *r.Name, true)
+	return cRecords(len(rows), func(infos []C.DgConnInfo, str stringAdder) {
+		for i, r := range rows {
+			in := r.Info
+			ci := &infos[i]
+			if r.Name != nil {
+				str(&ci.name, *r.Name, true)
+			}
+			str(&ci.server, r.Server, r.Server != "")
+			str(&ci.host, in.Host, in.Host != "")
+			str(&ci.dbname, in.Database, in.Database != "")
+			str(&ci.user, in.User, in.User != "")
+			str(&ci.server_version, in.ServerVersion, in.ServerVersion != "")
+			str(&ci.status, in.Status, true)
+			str(&ci.transaction, in.Transaction, true)
+			str(&ci.last_error, r.LastError, r.LastError != "")
+			ci.port = C.int32_t(in.Port)
+			ci.remote_pid = C.int32_t(in.PID)
+			if in.SSL {
+				ci.ssl = 1
+			}
+			if r.Busy {
+				ci.busy = 1
+			}
+			ci.open_cursors = C.int32_t(r.OpenCursors)
+			ci.opened_at = C.int64_t(in.OpenedAt.UnixMicro())
+			if !in.LastUsedAt.IsZero() {
+				ci.last_used_at = C.int64_t(in.LastUsedAt.UnixMicro())
+			}
+			ci.queries = C.int64_t(in.Queries)
+			ci.bytes_sent = C.int64_t(in.BytesSent)
+			ci.bytes_received = C.int64_t(in.BytesRecvd)
 		}
-		str(&ci.server, r.Server, r.Server != "")
-		str(&ci.host, in.Host, in.Host != "")
-		str(&ci.dbname, in.Database, in.Database != "")
-		str(&ci.user, in.User, in.User != "")
-		str(&ci.server_version, in.ServerVersion, in.ServerVersion != "")
-		str(&ci.status, in.Status, true)
-		str(&ci.transaction, in.Transaction, true)
-		str(&ci.last_error, r.LastError, r.LastError != "")
-		ci.port = C.int32_t(in.Port)
-		ci.remote_pid = C.int32_t(in.PID)
-		if in.SSL {
-			ci.ssl = 1
-		}
-		if r.Busy {
-			ci.busy = 1
-		}
-		ci.open_cursors = C.int32_t(r.OpenCursors)
-		ci.opened_at = C.int64_t(in.OpenedAt.UnixMicro())
-		if !in.LastUsedAt.IsZero() {
-			ci.last_used_at = C.int64_t(in.LastUsedAt.UnixMicro())
-		}
-		ci.queries = C.int64_t(in.Queries)
-		ci.bytes_sent = C.int64_t(in.BytesSent)
-		ci.bytes_received = C.int64_t(in.BytesRecvd)
-	}
-	b.alloc()
-	strs.write()
-	copy(unsafe.Slice((*C.DgConnInfo)(b.at(arr)), len(rows)), infos)
-	return (*C.DgConnInfo)(b.at(arr))
+	})
 }
 
 // cNotices copies notices to relay into one malloc()ed block: an array of
 // DgNotice and the strings they point to.
 func cNotices(ns []conn.Notice) *C.DgNotice {
+	return cRecords(len(ns), func(out []C.DgNotice, str stringAdder) {
+		for i, n := range ns {
+			cn := &out[i]
+			str(&cn.severity, n.Severity, true)
+			str(&cn.message, n.Message, true)
+			str(&cn.detail, n.Detail, n.Detail != "")
+			str(&cn.hint, n.Hint, n.Hint != "")
+			str(&cn.conname, n.Label, n.Named)
+			setSQLState(&cn.sqlstate, n.SQLState, "00000")
+		}
+	})
+}
+
+// stringAdder places a string for a C field of a record (see cStrings.add).
+type stringAdder func(dst **C.char, s string, present bool)
+
+// cRecords lays out n records of type T and the strings fill gives their
+// fields in one zeroed malloc() block (free it with free()), and returns
+// the first record. fill sets the records' other fields itself.
+func cRecords[T any](n int, fill func(recs []T, str stringAdder)) *T {
 	var b cBlock
-	arr := b.reserve(uintptr(len(ns)) * unsafe.Sizeof(C.DgNotice{}))
+	arr := b.reserve(uintptr(n) * unsafe.Sizeof(*new(T)))
 	strs := cStrings{b: &b}
-	str := strs.add
-	out := make([]C.DgNotice, len(ns))
-	for i, n := range ns {
-		cn := &out[i]
-		str(&cn.severity, n.Severity, true)
-		str(&cn.message, n.Message, true)
-		str(&cn.detail, n.Detail, n.Detail != "")
-		str(&cn.hint, n.Hint, n.Hint != "")
-		str(&cn.conname, n.Label, n.Named)
-		state := n.SQLState
-		if len(state) != 5 {
-			state = "00000"
-		}
-		for j := 0; j < 5; j++ {
-			cn.sqlstate[j] = C.char(state[j])
-		}
-	}
+	recs := make([]T, n)
+	fill(recs, strs.add)
 	b.alloc()
 	strs.write()
-	copy(unsafe.Slice((*C.DgNotice)(b.at(arr)), len(ns)), out)
-	return (*C.DgNotice)(b.at(arr))
+	first := (*T)(b.at(arr))
+	copy(unsafe.Slice(first, n), recs)
+	return first
+}
+
+// setSQLState copies a five-character SQLSTATE and its NUL, or fallback
+// when state is not five characters.
+func setSQLState(dst *[6]C.char, state, fallback string) {
+	if len(state) != 5 {
+		state = fallback
+	}
+	for i := 0; i < 5; i++ {
+		dst[i] = C.char(state[i])
+	}
+	dst[5] = 0
 }
