@@ -183,9 +183,8 @@ func dg_op_release(h C.DgOp) {
 	ch.Delete()
 }
 
-// polled is what a DgOp handle stands for: an *op.Op, a query the
-// backend's thread runs (session.Polled), or a *session.ResultReader of
-// dg_get_result.
+// polled is what a DgOp handle stands for: any session.Polled, or a
+// *session.ResultReader of dg_get_result.
 type polled = session.Polled
 
 // dg_op_discard ends the shim's interest in an operation after a local
@@ -382,6 +381,6 @@ func recoverTo(fail func(msg string)) {
 func recoverOp(h *C.DgOp) {
 	if r := recover(); r != nil {
 		err := &conn.Error{SQLState: "XX000", Message: fmt.Sprintf("internal error in dblink's Go core: %v", r)}
-		*h = handle(op.Finished(op.Hooks{Notify: notify}, op.Item{Kind: op.Failed, Err: err}))
+		*h = handle(op.Finished(nil, op.Item{Kind: op.Failed, Err: err}))
 	}
 }

@@ -6,11 +6,13 @@
 // polls. Every time an Op has something new it calls the notify function,
 // which wakes that wait. Release ends the backend's interest in an Op; an Op
 // that is still running is cancelled through its context and cleans up in the
-// background.
+// background. An operation whose items are all known at its start is a
+// Fixed, which needs no goroutine.
 package op
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -319,11 +321,45 @@ func (o *Op) SkipResult(n int) {
 	}
 }
 
-// Finished returns an Op that has already ended with item, for work that
-// failed before it needed a goroutine; it still goes through Next.
-func Finished(h Hooks, item Item) *Op {
-	return Start(context.Background(), h, func(context.Context, Emit) Item { return item })
+// Fixed is an operation whose items were all known at its start (an
+// error found before anything was sent, notifications already received):
+// no goroutine runs and nothing waits. The last item should be Done or
+// Failed.
+type Fixed struct {
+	items   []Item
+	abandon func(Item)
 }
+
+// Finished returns a Fixed that hands out items in turn; abandon, if set,
+// disposes of the payloads of those nobody took.
+func Finished(abandon func(Item), items ...Item) *Fixed {
+	return &Fixed{items: items, abandon: abandon}
+}
+
+// Next returns the next item, or an error once all were taken.
+func (x *Fixed) Next() Item {
+	if len(x.items) == 0 {
+		return Item{Kind: Failed, Err: errAllTaken}
+	}
+	it := x.items[0]
+	x.items = x.items[1:]
+	return it
+}
+
+// Release disposes of the items nobody took.
+func (x *Fixed) Release() {
+	for _, it := range x.items {
+		if x.abandon != nil && it.Payload != nil {
+			x.abandon(it)
+		}
+	}
+	x.items = nil
+}
+
+// Discard is Release: there is nothing left to run.
+func (x *Fixed) Discard() { x.Release() }
+
+var errAllTaken = errors.New("operation already finished")
 
 // Wait blocks until the Op's goroutine has finished or ctx ends.
 func (o *Op) Wait(ctx context.Context) {

@@ -9,7 +9,8 @@ import (
 )
 
 // Polled is an operation the backend polls: an *op.Op (work on a
-// goroutine) or a query the backend's thread runs itself (fastQuery).
+// goroutine), work the backend's thread runs itself (fastQuery, steps), or
+// an *op.Fixed whose items were known at its start.
 type Polled interface {
 	Next() op.Item
 	Release()
@@ -250,33 +251,7 @@ func (f *fastQuery) letGo(cancel bool) {
 	}
 }
 
-// fixed is an operation whose items were all known at its start (an
-// error found before anything was sent, notifications already received):
-// no goroutine and no wait.
-type fixed struct {
-	s     *Session
-	items []op.Item
-}
-
-func (s *Session) finished(items ...op.Item) Polled { return &fixed{s: s, items: items} }
+// finished returns an operation whose items are all known now.
+func (s *Session) finished(items ...op.Item) Polled { return op.Finished(s.abandon, items...) }
 
 func (s *Session) failed(err error) Polled { return s.finished(op.Item{Kind: op.Failed, Err: err}) }
-
-func (x *fixed) Next() op.Item {
-	if len(x.items) == 0 {
-		return op.Item{Kind: op.Failed, Err: errFinished}
-	}
-	it := x.items[0]
-	x.items = x.items[1:]
-	return it
-}
-
-// Release disposes of the items nobody took.
-func (x *fixed) Release() {
-	for _, it := range x.items {
-		x.s.abandon(it)
-	}
-	x.items = nil
-}
-
-func (x *fixed) Discard() { x.Release() }
