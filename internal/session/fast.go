@@ -26,7 +26,6 @@ type Polled interface {
 type fastQuery struct {
 	s    *Session
 	e    *entry
-	c    *conn.Conn // e.c
 	sql  string
 	mode conn.Mode
 	// async: a query of dblink_send_query, read one result per
@@ -60,7 +59,7 @@ func (s *Session) startFast(e *entry, sql string, mode conn.Mode) *fastQuery {
 
 // newFast starts sql on e's connection; the caller marks it in progress.
 func (s *Session) newFast(e *entry, sql string, mode conn.Mode, async bool) *fastQuery {
-	f := &fastQuery{s: s, e: e, c: e.c, sql: sql, mode: mode, async: async}
+	f := &fastQuery{s: s, e: e, sql: sql, mode: mode, async: async}
 	// send at once: the remote works while the backend returns from this
 	// call and asks for the first item
 	if q, ok := e.c.TryStart(sql, mode); ok {
@@ -79,7 +78,7 @@ func FirstWait(p Polled) *op.Wait {
 		return nil
 	}
 	f.sent = false
-	fd, id := f.c.WaitSocket()
+	fd, id := f.e.c.WaitSocket()
 	if fd < 0 {
 		return nil
 	}
@@ -99,7 +98,7 @@ func (f *fastQuery) Next() op.Item {
 		return f.reader.Next()
 	}
 	if f.q == nil {
-		q, ok := f.c.TryStart(f.sql, f.mode)
+		q, ok := f.e.c.TryStart(f.sql, f.mode)
 		if !ok {
 			// an earlier operation still reads its end: its release
 			// wakes the notify fd
@@ -109,7 +108,7 @@ func (f *fastQuery) Next() op.Item {
 	}
 	ev, ok, write := f.poll()
 	if !ok {
-		fd, id := f.c.WaitSocket()
+		fd, id := f.e.c.WaitSocket()
 		return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
 	}
 	var it op.Item
@@ -188,7 +187,7 @@ func (f *fastQuery) lookAhead(it *op.Item) {
 // end finishes the query after EvDone and returns its final item.
 func (f *fastQuery) end() op.Item {
 	out, err := f.q.Result()
-	f.c.Finish(f.q)
+	f.e.c.Finish(f.q)
 	f.done = true
 	end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
 	if f.mode == conn.ModeRows {
@@ -225,7 +224,7 @@ func (f *fastQuery) Discard() { f.letGo(false) }
 func (f *fastQuery) handOver() {
 	q := f.q
 	f.reader = f.s.startHooks(f.s.hooks(nil), func(ctx context.Context, emit op.Emit) op.Item {
-		out, err := f.c.Continue(ctx, q, sink{emit: emit, enc: f.s.enc})
+		out, err := f.e.c.Continue(ctx, q, sink{emit: emit, enc: f.s.enc})
 		return f.failure(op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
 			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}, err)
 	})
@@ -247,7 +246,7 @@ func (f *fastQuery) letGo(cancel bool) {
 	}
 	f.done = true
 	if f.q != nil {
-		f.c.Abandon(f.q, cancel)
+		f.e.c.Abandon(f.q, cancel)
 	}
 }
 

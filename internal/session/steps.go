@@ -13,7 +13,6 @@ import (
 // so that it sees the remote's current transaction status).
 type steps struct {
 	e     *entry
-	c     *conn.Conn // e.c
 	next  chooser
 	q     *conn.Run // the statement running, or nil
 	taken bool
@@ -27,7 +26,7 @@ type chooser func(out conn.Outcome, err error) (sql string, final op.Item)
 // startSteps runs a sequence on e's connection; it stays in progress for
 // the backend's other calls until the backend lets go of the sequence.
 func startSteps(e *entry, next chooser) *steps {
-	st := &steps{e: e, c: e.c, next: next}
+	st := &steps{e: e, next: next}
 	e.setActive(st)
 	return st
 }
@@ -39,7 +38,7 @@ func (st *steps) Next() op.Item {
 		return op.Item{Kind: op.Failed, Err: errFinished}
 	}
 	if !st.taken {
-		if !st.c.TryTake() {
+		if !st.e.c.TryTake() {
 			return op.Item{Kind: op.Pending} // its release wakes the notify fd
 		}
 		st.taken = true
@@ -50,14 +49,14 @@ func (st *steps) Next() op.Item {
 	for {
 		ev, ok, write := st.q.Poll()
 		if !ok {
-			fd, id := st.c.WaitSocket()
+			fd, id := st.e.c.WaitSocket()
 			return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
 		}
 		if ev.Kind != conn.EvDone {
 			continue // ModeExec streams nothing before its end
 		}
 		out, err := st.q.Result()
-		st.c.End(st.q)
+		st.e.c.End(st.q)
 		st.q = nil
 		if it, over := st.choose(out, err); over {
 			return it
@@ -69,7 +68,7 @@ func (st *steps) Next() op.Item {
 func (st *steps) choose(out conn.Outcome, err error) (op.Item, bool) {
 	sql, final := st.next(out, err)
 	if sql != "" {
-		st.q = st.c.Start(sql, conn.ModeExec)
+		st.q = st.e.c.Start(sql, conn.ModeExec)
 		return op.Item{}, false
 	}
 	st.finish()
@@ -80,7 +79,7 @@ func (st *steps) finish() {
 	st.done = true
 	st.e.clearActive(st)
 	if st.taken {
-		st.c.Let()
+		st.e.c.Let()
 	}
 }
 
@@ -99,7 +98,7 @@ func (st *steps) letGo(cancel bool) {
 	if q := st.q; q != nil {
 		st.done, st.q = true, nil
 		st.e.clearActive(st)
-		st.c.Abandon(q, cancel) // lets go of the connection when read
+		st.e.c.Abandon(q, cancel) // lets go of the connection when read
 		return
 	}
 	st.finish()
