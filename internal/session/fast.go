@@ -85,6 +85,13 @@ func FirstWait(p Polled) *op.Wait {
 	return &op.Wait{FD: fd, ID: id}
 }
 
+// pendingOn is the Pending item of work on the backend's thread that waits
+// for c's socket (to become writable too when write is set).
+func pendingOn(c *conn.Conn, write bool) op.Item {
+	fd, id := c.WaitSocket()
+	return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
+}
+
 // Next returns the query's next item without blocking.
 func (f *fastQuery) Next() op.Item {
 	if it := f.last; it != nil {
@@ -108,8 +115,7 @@ func (f *fastQuery) Next() op.Item {
 	}
 	ev, ok, write := f.poll()
 	if !ok {
-		fd, id := f.e.c.WaitSocket()
-		return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
+		return pendingOn(f.e.c, write)
 	}
 	var it op.Item
 	switch ev.Kind {

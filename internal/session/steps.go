@@ -49,8 +49,7 @@ func (st *steps) Next() op.Item {
 	for {
 		ev, ok, write := st.q.Poll()
 		if !ok {
-			fd, id := st.e.c.WaitSocket()
-			return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
+			return pendingOn(st.e.c, write)
 		}
 		if ev.Kind != conn.EvDone {
 			continue // ModeExec streams nothing before its end
