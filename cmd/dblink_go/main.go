@@ -97,10 +97,11 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 	} else if target.name != nil {
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
-	if target.connstr == nil && target.if_exists != 0 && !sess.Has(optString(target.name)) {
+	t.IfExists = target.if_exists != 0
+	p := sess.Query(t, C.GoString(sql), conn.Mode(mode), set)
+	if p == nil {
 		return 0
 	}
-	p := sess.Query(t, C.GoString(sql), conn.Mode(mode), set)
 	if w := session.FirstWait(p); w != nil {
 		*first = C.DgItem{kind: C.DG_PENDING, sockets: C.int32_t(sess.Sockets())}
 		setWait(first, w)

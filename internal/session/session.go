@@ -24,6 +24,9 @@ type Target struct {
 	Named     bool
 	ConnStr   string // when Transient
 	Transient bool
+	// IfExists: when the connection does not exist, Query starts nothing
+	// and returns nil (the caller tries the name as something else)
+	IfExists bool
 }
 
 // Encoder turns a batch into the form the backend takes (C memory), on the
@@ -161,7 +164,8 @@ func (s *Session) Stats() Stats {
 // Names lists the named connections.
 func (s *Session) Names() []string { return s.reg.Names() }
 
-// Query runs sql on the target and streams its results (see conn.Query).
+// Query runs sql on the target and streams its results (see conn.Query);
+// nil when t.IfExists and the connection does not exist.
 func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) Polled {
 	if t.Transient {
 		return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
@@ -172,7 +176,10 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 	} else {
 		e = s.reg.Unnamed()
 	}
-	if e == nil {
+	switch {
+	case e == nil && t.IfExists:
+		return nil
+	case e == nil:
 		return s.failed(errNotAvailable)
 	}
 	if busy := s.sendStart(e, mode == conn.ModeRows); busy != nil {
