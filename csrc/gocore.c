@@ -246,14 +246,16 @@ static DgItem gocore_first_item;
 DgOp
 gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 {
-	DgConnectOptions opts;
+	DgConnectOptions opts = {0};	/* only a transient connection needs them */
 	DgItem		first;
 	DgOp		op;
 
 	gocore_load();
-	opts = gocore_connect_options();
 	if (target->connstr != NULL)
-		gocore_prepare_connect(target->connstr, &opts); /* transient */
+	{
+		opts = gocore_connect_options();
+		gocore_prepare_connect(target->connstr, &opts);
+	}
 	GOCORE_CALL(op = gocore.dg_query(target, sql, (int) mode, &opts, &first));
 	gocore_first_op = 0;
 	if (op != 0 && first.kind == DG_PENDING)
