@@ -2,13 +2,14 @@
 // connections and at most one unnamed connection, as contrib dblink does.
 //
 // The registry only maps names to connections; it neither opens nor closes
-// them. Callers close what Remove, SetUnnamed and Clear hand back.
+// them. Callers close what Remove, SetUnnamed and Clear hand back. Like a
+// map, it is not safe for concurrent use: the session touches it from the
+// backend's thread only.
 package registry
 
 import (
 	"errors"
 	"sort"
-	"sync"
 )
 
 // ErrDuplicate is returned by Add when the name is already taken.
@@ -16,7 +17,6 @@ var ErrDuplicate = errors.New("duplicate connection name")
 
 // Registry maps connection names to connections of type C.
 type Registry[C any] struct {
-	mu      sync.Mutex
 	unnamed *C
 	named   map[string]*C
 }
@@ -28,22 +28,16 @@ func New[C any]() *Registry[C] {
 
 // Get returns the named connection, or nil.
 func (r *Registry[C]) Get(name string) *C {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return r.named[name]
 }
 
 // Unnamed returns the unnamed connection, or nil.
 func (r *Registry[C]) Unnamed() *C {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return r.unnamed
 }
 
 // Add registers c under name, or returns ErrDuplicate.
 func (r *Registry[C]) Add(name string, c *C) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if _, ok := r.named[name]; ok {
 		return ErrDuplicate
 	}
@@ -54,16 +48,12 @@ func (r *Registry[C]) Add(name string, c *C) error {
 // SetUnnamed makes c the unnamed connection and returns the one it replaces
 // (nil if none); c may be nil to clear the slot.
 func (r *Registry[C]) SetUnnamed(c *C) (old *C) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	old, r.unnamed = r.unnamed, c
 	return old
 }
 
 // Remove unregisters the named connection and returns it, or nil.
 func (r *Registry[C]) Remove(name string) *C {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := r.named[name]
 	delete(r.named, name)
 	return c
@@ -71,8 +61,6 @@ func (r *Registry[C]) Remove(name string) *C {
 
 // Names returns the names of the named connections, sorted.
 func (r *Registry[C]) Names() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	names := make([]string, 0, len(r.named))
 	for n := range r.named {
 		names = append(names, n)
@@ -83,8 +71,6 @@ func (r *Registry[C]) Names() []string {
 
 // Clear empties the registry and returns every connection it held.
 func (r *Registry[C]) Clear() []*C {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	all := make([]*C, 0, len(r.named)+1)
 	if r.unnamed != nil {
 		all = append(all, r.unnamed)

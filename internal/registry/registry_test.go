@@ -3,7 +3,6 @@ package registry
 import (
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 )
 
@@ -65,26 +64,5 @@ func TestClearReturnsEverything(t *testing.T) {
 	}
 	if r.Unnamed() != nil || len(r.Names()) != 0 {
 		t.Fatal("registry not empty after Clear")
-	}
-}
-
-func TestConcurrentUse(t *testing.T) {
-	r := New[fakeConn]()
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			name := string(rune('a' + i))
-			for j := 0; j < 100; j++ {
-				_ = r.Add(name, &fakeConn{j})
-				r.Names()
-				r.Remove(name)
-			}
-		}(i)
-	}
-	wg.Wait()
-	if len(r.Names()) != 0 {
-		t.Fatalf("leftover names %q", r.Names())
 	}
 }
