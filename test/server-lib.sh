@@ -1,10 +1,14 @@
 # test/server-lib.sh — helpers shared by the server-level tests in
 # test/server/*.sh (sourced, not run): TAP-like ok/not ok lines counted in
 # FAILS, a millisecond clock, long-lived psql sessions and polling.
-# Sessions need PSQL and TMPDIR set by the sourcing script.
+# Sessions need TMPDIR set by the sourcing script.
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The staged installation's programs (run.sh passes PGBIN; by hand, STAGE).
+PGBIN=${PGBIN:-${STAGE:?}/usr/lib/postgresql/15/bin}
+PSQL=$PGBIN/psql
 
 FAILS=0
 ok() { printf 'ok - %s\n' "$*"; }

@@ -22,16 +22,13 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 LOCK_ROUNDS=20
 [[ ${DBLINK_LONG:-0} == 1 ]] && LOCK_ROUNDS=200
 DB=dblink_signals
-
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 # q SQL: one statement in a fresh psql, values only.
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${QDB:-$DB}" -c "$1"; }

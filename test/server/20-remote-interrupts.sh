@@ -17,13 +17,11 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
 LOCAL_MS=${LOCAL_MS:-1000}
 
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 q() { "$PSQL" -X -q -At -c "$1"; }
 
 q "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1

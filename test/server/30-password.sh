@@ -40,15 +40,12 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS PGPASSWORD PGPASSFILE PGSERVICE
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 DB=dblink_password
 PG_OS_USER=postgres
-
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 # Every client message of the test, to be searched for passwords at the end.
 CLIENT_LOG=$TMPDIR/client.log

@@ -15,7 +15,6 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${TMPDIR:?}" "${DBLINK_REPO:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 export DBLINK_TMP=$TMPDIR/clusters

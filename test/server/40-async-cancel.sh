@@ -20,14 +20,12 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 LOCAL_MS=${LOCAL_MS:-1000}
 
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 # aim: a check contrib 15 does not pass; counted for our build only
 aim_notok() { if [[ $KIND == contrib ]]; then printf '# contrib: %s\n' "$*"; else notok "$@"; fi; }
 q() { "$PSQL" -X -q -At -c "$1"; }

@@ -20,13 +20,11 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
 RSS_LIMIT_KB=${RSS_LIMIT_KB:-8192}
 
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 off=$(stat -c %s "$LOGFILE")
 

@@ -42,8 +42,7 @@
 set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${LOGFILE:?}" "${TMPDIR:?}"
-PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
-PSQL=$PGBIN/psql
+source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS PGAPPNAME
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
@@ -59,8 +58,6 @@ WARM_MAX=1000           # our build: warm-up cycles at most (see leak_phase)
 WARM_BUDGET_S=15
 if [[ ${DBLINK_LONG:-0} == 1 ]]; then LEAK_BUDGET_S=600 WARM_BUDGET_S=120; fi
 RSS_MAX_KB=1024
-
-source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 
 # q SQL: one statement in a fresh psql, values only.
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${QDB:-$DB}" -c "$1"; }
