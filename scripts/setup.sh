@@ -76,9 +76,10 @@ apt_install() {
 # --- Debian packages ---------------------------------------------------------
 # postgresql-15: the server the extension is built for (server + contrib on
 # Debian 12).  Tools the build and the tests use: gcc/make/libc6-dev (PGXS),
-# procps (ps), util-linux (runuser), coreutils (timeout, stdbuf), git.
+# procps (ps), util-linux (runuser), coreutils (timeout, stdbuf), git,
+# python3 (the fake and silent servers of the server tests).
 missing=()
-for pkg in postgresql-15 postgresql-client-15 gcc make libc6-dev procps util-linux coreutils git ca-certificates; do
+for pkg in postgresql-15 postgresql-client-15 gcc make libc6-dev procps util-linux coreutils git ca-certificates python3; do
 	[[ -n $(installed_version "$pkg") ]] || missing+=( "$pkg" )
 done
 if (( ${#missing[@]} )); then

@@ -3,7 +3,9 @@ package conn
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -89,6 +91,24 @@ var lostConnection = &Error{
 	Message: "server closed the connection unexpectedly\n" +
 		"\tThis probably means the server terminated abnormally\n" +
 		"\tbefore or while processing the request.",
+}
+
+// inputBufferFailed is libpq's report when its input buffer cannot grow to
+// the length of the message that begins in (type byte, length word): it
+// gives up the connection, and contrib adds the socket it then lacks.
+func inputBufferFailed(in []byte) *Error {
+	return &Error{SQLState: "08006", Remote: true, Message: fmt.Sprintf("cannot allocate memory for input buffer\n"+
+		"lost synchronization with server: got message type \"%c\", length %d\ninvalid socket",
+		in[0], int(binary.BigEndian.Uint32(in[1:5]))-4)}
+}
+
+// lost is the error a run reports when reading broke off with err.
+func lost(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return lostConnection
 }
 
 // EndedByServer is how libpq reports, to a caller waiting for a query's

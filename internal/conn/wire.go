@@ -22,7 +22,8 @@ type wire struct {
 	pg     *pgconn.PgConn // hijacked; kept for CancelRequest only
 	nc     net.Conn       // what pgconn talked through: a *sock or a TLS conn over one
 	sk     *sock
-	in     []byte // received bytes; in[r:] not yet parsed
+	in     []byte  // received bytes; in[r:] not yet parsed
+	big    *bigBuf // in's memory while a big message needs it, else nil
 	r      int
 	params map[string]string
 	// tx: the transaction status of the last ReadyForQuery (atomic: also
@@ -111,7 +112,11 @@ func (w *wire) fill() error {
 		n := copy(w.in, w.in[w.r:])
 		w.in, w.r = w.in[:n], 0
 		if n == 0 && cap(w.in) > 4*readChunk {
-			w.in = nil // a big message went through: give its buffer back
+			// a big message went through: give its buffer back
+			w.in = nil
+			if w.big != nil {
+				w.big.release()
+			}
 		}
 	}
 	need := readChunk / 4 // the least free space worth a read
@@ -122,9 +127,9 @@ func (w *wire) fill() error {
 		}
 	}
 	if cap(w.in)-len(w.in) < need {
-		grown := make([]byte, len(w.in), len(w.in)+max(need, readChunk))
-		copy(grown, w.in)
-		w.in = grown
+		if err := w.grow(len(w.in) + max(need, readChunk)); err != nil {
+			return err
+		}
 	}
 	n, err := w.nc.Read(w.in[len(w.in):cap(w.in)])
 	w.in = w.in[:len(w.in)+n]
@@ -132,6 +137,27 @@ func (w *wire) fill() error {
 		return nil
 	}
 	return err
+}
+
+// grow gives the input room for n bytes: from the Go heap while small,
+// else mapped (see bigBuf), where a refusal is libpq's lost
+// synchronization: the connection cannot go on.
+func (w *wire) grow(n int) error {
+	if n < bigSize {
+		grown := make([]byte, len(w.in), n)
+		copy(grown, w.in)
+		w.in = grown
+		return nil
+	}
+	if w.big == nil {
+		w.big = newBigBuf(w)
+	}
+	grown, err := w.big.grow(w.in, n)
+	if err != nil {
+		return inputBufferFailed(w.in)
+	}
+	w.in = grown
+	return nil
 }
 
 // recv returns the next message of a response; ParameterStatus,
@@ -508,7 +534,7 @@ func (q *Run) runBlocking(ctx context.Context, on func(Event) bool) {
 		ev, ok := q.step()
 		if !ok {
 			if err := w.fill(); err != nil {
-				q.fail(lostConnection)
+				q.fail(lost(err))
 			}
 			continue
 		}
@@ -546,7 +572,7 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 			if errors.Is(err, errWouldBlock) {
 				return Event{}, false, len(w.sk.out) > 0
 			}
-			q.fail(lostConnection)
+			q.fail(lost(err))
 		}
 	}
 }

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# test/server/55-hostile-server.sh — a remote server that lies about the
+# size of what it sends.
+#
+# A fake PostgreSQL server (python3, 127.0.0.1, a port the kernel picks)
+# accepts any startup without a password and answers each query with one
+# text row, except the query 'huge': a DataRow whose length word says
+# about 1 GB, and then nothing.  The local cluster is our own, its
+# postmaster started with a data size limit (ulimit -d) that leaves room
+# for the backend's usual needs but not for 1 GB, the way strict
+# overcommit or a container's limit refuses memory.
+#   (1) dblink() through the fake server returns its row.
+#   (2) dblink('h', 'huge') is an ERROR 08006 with libpq's words for an
+#       input buffer that cannot grow (contrib 15 under the same limit),
+#       in the same backend; the connection is then gone: the next query
+#       fails as contrib's does.  Before the buffer was mapped outside the
+#       Go heap, the Go runtime died with "fatal error: runtime: out of
+#       memory" and the postmaster restarted every session.
+#   (3) the log of the cluster has no crash.
+#
+# Run by test/run.sh (env STAGE, PGBIN, TMPDIR, DBLINK_REPO); starts and
+# stops its own cluster.
+set -uo pipefail
+
+: "${STAGE:?}" "${TMPDIR:?}"
+REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+source "$REPO/test/server-lib.sh"
+# the usual backend needs well under this (ours about 130 MB of data
+# mappings with the Go runtime); 1 GB does not fit
+DATA_LIMIT_KB=600000
+
+# Our cluster lives under $TMPDIR: never call tmp_init (its trap would
+# remove run.sh's temp dir); stop the cluster and the server on exit.
+DBLINK_TMP=$TMPDIR
+FAKE_PID=
+cleanup() {
+	[[ -n $FAKE_PID ]] && kill "$FAKE_PID" 2>/dev/null
+	cluster_stop hostile >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+if ! cluster_start hostile "$STAGE" auto >/dev/null 2>&1; then
+	notok "could not start a cluster"
+	exit 1
+fi
+if ! (ulimit -d "$DATA_LIMIT_KB" &&
+	as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGFILE" -w -t 60 restart) >/dev/null 2>&1; then
+	notok "could not restart the cluster with a data size limit"
+	exit 1
+fi
+log_off=$(stat -c %s "$LOGFILE")
+limit=$(awk '/Max data size/ { print $4 }' "/proc/$(postmaster_pid "$PGDATA")/limits")
+check "the postmaster runs with a data size limit of $DATA_LIMIT_KB kB (got: $limit bytes)" \
+	[ "$limit" = $((DATA_LIMIT_KB * 1024)) ]
+
+cat >"$TMPDIR/fake-server.py" <<'PY'
+import os, socket, struct, threading, time
+
+def msg(t, body):
+    return t + struct.pack('!I', len(body) + 4) + body
+
+def recvn(c, n):
+    b = b''
+    while len(b) < n:
+        x = c.recv(n - len(b))
+        if not x:
+            raise EOFError
+        b += x
+    return b
+
+def serve(c):
+    try:
+        while True:  # SSL and GSS requests are refused, cancels ignored
+            n = struct.unpack('!I', recvn(c, 4))[0]
+            code = struct.unpack('!I', recvn(c, n - 4)[:4])[0]
+            if code in (80877103, 80877104):
+                c.sendall(b'N')
+                continue
+            if code == 80877102:
+                return
+            break
+        out = msg(b'R', struct.pack('!I', 0))
+        for k, v in (('server_version', '15.0'), ('server_encoding', 'UTF8'),
+                     ('client_encoding', 'UTF8'), ('DateStyle', 'ISO, MDY'),
+                     ('IntervalStyle', 'postgres'), ('integer_datetimes', 'on'),
+                     ('standard_conforming_strings', 'on')):
+            out += msg(b'S', k.encode() + b'\0' + v.encode() + b'\0')
+        c.sendall(out + msg(b'K', struct.pack('!II', 4242, 99)) + msg(b'Z', b'I'))
+        while True:
+            t = recvn(c, 1)
+            body = recvn(c, struct.unpack('!I', recvn(c, 4))[0] - 4)
+            if t == b'X':
+                return
+            if t != b'Q':
+                continue
+            # one text column named a
+            rd = msg(b'T', struct.pack('!H', 1) + b'a\0' + struct.pack('!IHIhih', 0, 0, 25, -1, -1, 0))
+            if body.rstrip(b'\0') == b'huge':
+                c.sendall(rd + b'D' + struct.pack('!IH', 0x3FFFFFF0, 1))
+                while c.recv(65536):
+                    pass
+                return
+            row = msg(b'D', struct.pack('!HI', 1, 4) + b'fake')
+            c.sendall(rd + row + msg(b'C', b'SELECT 1\0') + msg(b'Z', b'I'))
+    except (EOFError, OSError):
+        pass
+    finally:
+        c.close()
+
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(16)
+s.settimeout(0.5)
+print(s.getsockname()[1], flush=True)
+parent, t0 = os.getppid(), time.time()
+while os.getppid() == parent and time.time() - t0 < 300:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+"$(command -v python3)" -u "$TMPDIR/fake-server.py" >"$TMPDIR/fake-server.port" 2>&1 &
+FAKE_PID=$!
+wait_until 10 grep -q . "$TMPDIR/fake-server.port"
+FPORT=$(head -1 "$TMPDIR/fake-server.port")
+if ! [[ $FPORT =~ ^[0-9]+$ ]]; then
+	notok "the fake server did not start: $(cat "$TMPDIR/fake-server.port")"
+	exit 1
+fi
+
+out=$("$PGBIN/psql" -X -q -At -v VERBOSITY=default -d postgres 2>&1 <<SQL
+CREATE EXTENSION dblink;
+SET statement_timeout = '20s';
+SELECT 'pid', pg_backend_pid();
+SELECT 'connect', dblink_connect('h', 'host=127.0.0.1 port=$FPORT dbname=x user=x sslmode=disable');
+SELECT 'row', a FROM dblink('h', 'SELECT 1') AS t(a text);
+SELECT 'huge', a FROM dblink('h', 'huge') AS t(a text);
+SELECT 'pid after', pg_backend_pid();
+SELECT 'next', a FROM dblink('h', 'SELECT 1') AS t(a text);
+SQL
+)
+pid=$(sed -n 's/^pid|//p' <<<"$out")
+check "(1) dblink() through the fake server returns its row" grep -qx 'row|fake' <<<"$out"
+want='ERROR:  cannot allocate memory for input buffer
+lost synchronization with server: got message type "D", length 1073741804
+invalid socket
+CONTEXT:  while executing query on dblink connection named "h"'
+check "(2) a DataRow that says 1 GB is libpq's ERROR for an input buffer that cannot grow" \
+	grep -qF "$want" <<<"$out"
+check "(2) the same backend goes on (pid $pid)" grep -qx "pid after|$pid" <<<"$out"
+check "(2) the connection is gone: the next query fails as in contrib" \
+	grep -qx 'ERROR:  could not send query: no connection to the server' <<<"$out"
+if crash=$(log_has_crash "$LOGFILE" "$log_off"); then
+	notok "(3) no crash in the cluster's log: $crash"
+else
+	ok "(3) no crash in the cluster's log"
+fi
+(( FAILS == 0 )) || printf '%s\n' "$out" | sed 's/^/# /'
+exit $(( FAILS > 0 ))
