@@ -61,6 +61,7 @@ extern void dblink_raise(DgError *err) pg_attribute_noreturn();
 extern void dblink_report(int elevel, DgError *err, const char *conname,
 						  const char *action);
 extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn();
+extern void dblink_out_of_memory(void) pg_attribute_noreturn();
 extern void dblink_relay_notices(DgNotice *notices, int count);
 
 /* settings.c: the library's GUCs */

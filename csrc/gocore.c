@@ -349,6 +349,8 @@ gocore_connection_names(int *count)
 	size_t		len = 0;
 
 	GOCORE_CALL(block = gocore.dg_connection_names(count));
+	if (*count < 0)
+		dblink_out_of_memory();
 	if (block == NULL)
 		return NULL;
 	for (i = 0; i < *count; i++)
@@ -476,6 +478,8 @@ gocore_connections(int *count)
 	int32_t		n = 0;
 
 	GOCORE_CALL(infos = gocore.dg_connections(&n));
+	if (n < 0)
+		dblink_out_of_memory();
 	*count = n;
 	return infos;
 }

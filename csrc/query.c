@@ -354,6 +354,8 @@ query_store_batch(QueryStore *qs, const DgBatch *batch, bool defer_later)
 	char	  **strs;
 	int			r;
 
+	if (batch == NULL)
+		dblink_out_of_memory();
 	if (batch->result_no != qs->result_no || qs->tupdesc == NULL)
 	{
 		query_store_begin_rows(qs, batch->result_no, batch->ncols);

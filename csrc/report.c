@@ -31,6 +31,9 @@ report_take(DgError *err)
 {
 	ReportFields f;
 
+	if (err == NULL)
+		dblink_out_of_memory();
+
 	f.sqlstate = MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1],
 							   err->sqlstate[2], err->sqlstate[3],
 							   err->sqlstate[4]);
@@ -72,7 +75,7 @@ dblink_report(int elevel, DgError *err, const char *conname, const char *action)
 	ReportFields f;
 	char	   *where;
 
-	if (!err->remote || action == NULL)
+	if (err == NULL || !err->remote || action == NULL)
 		dblink_raise(err);
 	f = report_take(err);
 	if (conname)
@@ -88,6 +91,19 @@ dblink_report(int elevel, DgError *err, const char *conname, const char *action)
 			 f.hint ? errhint("%s", f.hint) : 0,
 			 f.context ? errcontext("%s", f.context) : 0,
 			 errcontext("%s", where)));
+}
+
+/*
+ * The Go core hands results over in malloc()ed blocks; NULL is malloc's
+ * refusal, reported as palloc reports its own.
+ */
+void
+dblink_out_of_memory(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("out of memory"),
+			 errdetail("dblink could not allocate memory to take over a result of its Go core.")));
 }
 
 /* contrib's error for a connection that is not open */

@@ -27,8 +27,14 @@ func (b *cBlock) reserve(n uintptr) uintptr {
 	return at
 }
 
-// alloc zeroes the block, so fields nobody sets are 0 / NULL.
-func (b *cBlock) alloc() { b.base = C.calloc(1, C.size_t(b.size)) }
+// alloc zeroes the block, so fields nobody sets are 0 / NULL; base stays
+// NULL when malloc fails.
+func (b *cBlock) alloc() { b.base = callocBytes(b.size) }
+
+// callocBytes is calloc (which, unlike cgo's C.malloc, returns NULL rather
+// than ending the process when memory is refused); a variable so that
+// tests can make it fail.
+var callocBytes = func(n uintptr) unsafe.Pointer { return C.calloc(1, C.size_t(n)) }
 
 func (b *cBlock) at(off uintptr) unsafe.Pointer { return unsafe.Add(b.base, off) }
 
@@ -67,8 +73,10 @@ func (cs *cStrings) write() {
 	}
 }
 
-// encodeBatch copies a batch into one malloc()ed DgBatch block; it runs on
-// the query's goroutine.
+// encodeBatch copies a batch into one malloc()ed DgBatch block, or returns
+// a NULL one when malloc fails (a batch holds a value of any size the
+// remote sent; the shim reports out of memory); it runs on the query's
+// goroutine.
 func encodeBatch(bt *conn.Batch) any {
 	var b cBlock
 	hdr := b.reserve(unsafe.Sizeof(C.DgBatch{}))
@@ -77,6 +85,9 @@ func encodeBatch(bt *conn.Batch) any {
 	ds := b.reserve(uintptr(len(bt.Styles.DateStyle) + 1))
 	is := b.reserve(uintptr(len(bt.Styles.IntervalStyle) + 1))
 	b.alloc()
+	if b.base == nil {
+		return b.base
+	}
 	cb := (*C.DgBatch)(b.at(hdr))
 	cb.result_no = C.int32_t(bt.ResultNo)
 	cb.ncols = C.int32_t(bt.NCols)
@@ -168,7 +179,8 @@ type stringAdder func(dst **C.char, s string, present bool)
 
 // cRecords lays out n records of type T and the strings fill gives their
 // fields in one zeroed malloc() block (free it with free()), and returns
-// the first record. fill sets the records' other fields itself.
+// the first record, or nil when malloc fails (the shim reports out of
+// memory). fill sets the records' other fields itself.
 func cRecords[T any](n int, fill func(recs []T, str stringAdder)) *T {
 	var b cBlock
 	arr := b.reserve(uintptr(n) * unsafe.Sizeof(*new(T)))
@@ -176,6 +188,9 @@ func cRecords[T any](n int, fill func(recs []T, str stringAdder)) *T {
 	recs := make([]T, n)
 	fill(recs, strs.add)
 	b.alloc()
+	if b.base == nil {
+		return nil
+	}
 	strs.write()
 	first := (*T)(b.at(arr))
 	copy(unsafe.Slice(first, n), recs)

@@ -142,7 +142,9 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	}
 	item.sockets = C.int32_t(sess.Sockets())
 	if ns := conn.TakeNotices(); len(ns) > 0 {
-		item.notices, item.nnotices = cNotices(ns), C.int32_t(len(ns))
+		if item.notices = cNotices(ns); item.notices != nil {
+			item.nnotices = C.int32_t(len(ns))
+		}
 	}
 	switch it.Kind {
 	case op.Pending:
@@ -239,7 +241,10 @@ func dg_connection_names(count *C.int) (block *C.char) {
 	for _, n := range names {
 		size += len(n) + 1
 	}
-	block = (*C.char)(C.malloc(C.size_t(size)))
+	if block = (*C.char)(callocBytes(uintptr(size))); block == nil {
+		*count = -1
+		return nil
+	}
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(block)), size)
 	off := 0
 	for _, n := range names {
@@ -253,7 +258,8 @@ func dg_connection_names(count *C.int) (block *C.char) {
 
 // dg_connections returns the session's connections for
 // dblink_connections() (version 1.3) as one malloc()ed block, their number
-// in *count; NULL when none. Nothing is sent to any remote.
+// in *count; NULL when none, and a count of -1 when malloc failed. Nothing
+// is sent to any remote.
 //
 //export dg_connections
 func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
@@ -262,6 +268,9 @@ func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
 	rows := sess.Connections()
 	infos = cConnections(rows)
 	*count = C.int32_t(len(rows))
+	if infos == nil && len(rows) > 0 {
+		*count = -1
+	}
 	return infos
 }
 

@@ -113,4 +113,65 @@ func TestWireBigMessageReleased(t *testing.T) {
 	if w.big == nil || w.big.b != nil || cap(w.in) > 4*readChunk {
 		t.Fatalf("the big input buffer was kept: cap %d", cap(w.in))
 	}
+	if q.b == nil || q.b.big == nil || q.b.big.b != nil || cap(q.b.Data) > bigSize {
+		t.Fatal("the big batch was kept")
+	}
+}
+
+// bigValueResponse is a row result of "before", a value of n bytes and
+// "after".
+func bigValueResponse(t *testing.T, n int) []byte {
+	t.Helper()
+	var resp []byte
+	var err error
+	for _, m := range []pgproto3.BackendMessage{
+		&oneTextColumn,
+		&pgproto3.DataRow{Values: [][]byte{[]byte("before")}},
+		&pgproto3.DataRow{Values: [][]byte{make([]byte, n)}},
+		&pgproto3.DataRow{Values: [][]byte{[]byte("after")}},
+		&pgproto3.CommandComplete{CommandTag: []byte("SELECT 3")},
+		&pgproto3.ReadyForQuery{TxStatus: 'I'},
+	} {
+		if resp, err = m.Encode(resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp
+}
+
+// A big value that arrived but whose copy into a batch the system refuses
+// is libpq's "out of memory for query result": the rows before it are
+// handed over (as before a server error), the rest of the response is read
+// and dropped, and the connection goes on.
+func TestWireBigValueRefused(t *testing.T) {
+	defer func(f func(int) ([]byte, error)) { mapBytes = f }(mapBytes)
+	calls := 0
+	mapBytes = func(n int) ([]byte, error) {
+		if calls++; calls > 1 { // the input buffer is granted, the batch not
+			return nil, syscall.ENOMEM
+		}
+		return make([]byte, n), nil
+	}
+	w := testWire(&chunkConn{chunks: [][]byte{bigValueResponse(t, 2*bigSize)}})
+	w.big = &bigBuf{} // its memory is the Go heap's here: nothing to unmap
+	q := w.newRun("SELECT 1", ModeRows)
+	var rows int
+	var kinds []EventKind
+	q.runBlocking(context.Background(), func(ev Event) bool {
+		kinds = append(kinds, ev.Kind)
+		if ev.Batch != nil {
+			rows += ev.Batch.NRows
+		}
+		return true
+	})
+	_, err := q.Result()
+	if err != errResultMemory || q.Broken() {
+		t.Fatalf("err %v broken %v", err, q.Broken())
+	}
+	if rows != 1 || len(kinds) != 1 || kinds[0] != EvRows {
+		t.Fatalf("events %v with %d rows, want the row before the big value alone", kinds, rows)
+	}
+	if w.tx.Load() != 'I' {
+		t.Fatal("the response was not read to its end")
+	}
 }

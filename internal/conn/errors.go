@@ -93,14 +93,23 @@ var lostConnection = &Error{
 		"\tbefore or while processing the request.",
 }
 
-// inputBufferFailed is libpq's report when its input buffer cannot grow to
-// the length of the message that begins in (type byte, length word): it
-// gives up the connection, and contrib adds the socket it then lacks.
-func inputBufferFailed(in []byte) *Error {
-	return &Error{SQLState: "08006", Remote: true, Message: fmt.Sprintf("cannot allocate memory for input buffer\n"+
-		"lost synchronization with server: got message type \"%c\", length %d\ninvalid socket",
-		in[0], int(binary.BigEndian.Uint32(in[1:5]))-4)}
+// syncLost is libpq's report of a message it cannot take, whose header
+// (type byte, length word) begins hdr: a length out of bounds for its type,
+// or, with why, an input buffer that cannot grow to it (libpq then counts
+// the length without the length word itself). libpq gives the connection
+// up, and contrib adds the socket it then lacks.
+func syncLost(hdr []byte, why string) *Error {
+	n := int(binary.BigEndian.Uint32(hdr[1:5]))
+	if why != "" {
+		n -= 4
+	}
+	return &Error{SQLState: "08006", Remote: true, Message: fmt.Sprintf(
+		"%slost synchronization with server: got message type \"%c\", length %d\ninvalid socket", why, hdr[0], n)}
 }
+
+// errResultMemory is libpq's report of a row it has no memory for; the
+// connection goes on.
+var errResultMemory = &Error{SQLState: "08006", Remote: true, Message: "out of memory for query result"}
 
 // lost is the error a run reports when reading broke off with err.
 func lost(err error) error {

@@ -155,7 +155,3 @@ func displayWidth(r rune) int {
 	}
 	return 1
 }
-
-// Add appends one row of text values (nil = SQL NULL) to a batch built
-// outside a query, such as notifications.
-func (b *Batch) Add(values [][]byte) { b.add(values) }

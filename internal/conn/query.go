@@ -23,7 +23,8 @@ type Batch struct {
 	NRows    int
 	Offsets  []int32
 	Data     []byte
-	Styles   Styles // the remote's styles as reported when the result began
+	Styles   Styles  // the remote's styles as reported when the result began
+	big      *bigBuf // Data's memory while a big value needs it, else nil
 }
 
 // Sink receives what a query streams. Each method returns false when the
@@ -114,13 +115,44 @@ func (b *Batch) reset() {
 	b.NRows = 0
 	b.Offsets = b.Offsets[:0]
 	b.Data = b.Data[:0]
+	b.dropBig()
 }
 
-// add appends one row.
-func (b *Batch) add(values [][]byte) {
+// dropBig gives back the memory a big value needed, once the batch has
+// been taken.
+func (b *Batch) dropBig() {
+	if b.big != nil && b.big.b != nil {
+		b.big.release()
+		b.Data = nil
+	}
+}
+
+// Add appends one row of text values (nil = SQL NULL) to a batch built
+// outside a query, such as notifications; an error when the system refused
+// the memory for it.
+func (b *Batch) Add(values [][]byte) error {
+	if !b.add(values) {
+		return errResultMemory
+	}
+	return nil
+}
+
+// add appends one row; false when the system refused the memory for it
+// (see bigBuf).
+func (b *Batch) add(values [][]byte) bool {
 	size := 0
 	for _, v := range values {
 		size += len(v) + 1
+	}
+	if need := len(b.Data) + size; need > cap(b.Data) && need >= bigSize {
+		if b.big == nil {
+			b.big = newBigBuf(b)
+		}
+		data, err := b.big.grow(b.Data, need)
+		if err != nil {
+			return false
+		}
+		b.Data = data
 	}
 	b.Data = grow(b.Data, size, batchBytes)
 	b.Offsets = grow(b.Offsets, len(values), batchValues)
@@ -134,6 +166,7 @@ func (b *Batch) add(values [][]byte) {
 		b.Data = append(b.Data, 0)
 	}
 	b.NRows++
+	return true
 }
 
 // grow returns s with room for n more elements. It doubles while s is

@@ -44,14 +44,28 @@ var wireIDs atomic.Uint64
 // server cannot make us allocate more.
 const maxMessageLen = 1 << 30
 
+// messageLimit is the longest message of type typ taken, by libpq's rule:
+// only the types that can be long (rows, copy data, errors, notices,
+// notifications, row descriptions) may exceed 30000 bytes. Rows and copy
+// data go up to maxMessageLen; the others, which are decoded into Go
+// strings, up to 16 MB, which no server sends: a longer one would ask the
+// Go heap for memory the remote chooses (see bigBuf).
+func messageLimit(typ byte) int {
+	switch typ {
+	case 'D', 'd':
+		return maxMessageLen
+	case 'E', 'N', 'A', 'T':
+		return 16 << 20
+	}
+	return 30000
+}
+
 // maxParams bounds the ParameterStatus settings kept per connection.
 const maxParams = 1000
 
 // readChunk is the input buffer's size for messages shorter than it; a
 // read is made when at least a quarter of it is free.
 const readChunk = 64 << 10
-
-var errMessageTooLong = errors.New("server sent a message longer than 1 GB")
 
 func newWire(pg *pgconn.PgConn, notify func(Notification), notice func(*pgconn.Notice)) (*wire, error) {
 	hc, err := pg.Hijack()
@@ -94,8 +108,8 @@ func (w *wire) message() (typ byte, body []byte, ok bool, err error) {
 		return 0, nil, false, nil
 	}
 	n := binary.BigEndian.Uint32(b[1:5])
-	if n < 4 || n > maxMessageLen {
-		return 0, nil, false, errMessageTooLong
+	if n < 4 || n > uint32(messageLimit(b[0])) {
+		return 0, nil, false, syncLost(b, "")
 	}
 	end := 1 + int(n)
 	if len(b) < end {
@@ -122,7 +136,7 @@ func (w *wire) fill() error {
 	need := readChunk / 4 // the least free space worth a read
 	if len(w.in) >= 5 {
 		// room for the whole of a long message at once
-		if n := 1 + int(binary.BigEndian.Uint32(w.in[1:5])); n <= maxMessageLen+1 && n-len(w.in) > need {
+		if n := 1 + int(binary.BigEndian.Uint32(w.in[1:5])); n <= messageLimit(w.in[0])+1 && n-len(w.in) > need {
 			need = n - len(w.in)
 		}
 	}
@@ -154,7 +168,7 @@ func (w *wire) grow(n int) error {
 	}
 	grown, err := w.big.grow(w.in, n)
 	if err != nil {
-		return inputBufferFailed(w.in)
+		return syncLost(w.in, "cannot allocate memory for input buffer\n")
 	}
 	w.in = grown
 	return nil
@@ -359,6 +373,21 @@ func (w *wire) newRun(sql string, mode Mode) *Run {
 // collecting reports whether rows go out.
 func (q *Run) collecting() bool { return q.mode == ModeRows && !q.stopped }
 
+// stopRows ends the response's rows with err, as a server error in the
+// middle of a result does: contrib returns the rows that arrived before it
+// (with fail_on_error = false), so they are handed over too, and the rest
+// of the response is read and dropped.
+func (q *Run) stopRows(err error) {
+	if q.inRows && q.collecting() && q.b != nil && q.b.NRows > 0 {
+		q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
+	}
+	q.inRows = false
+	q.stopped = true
+	if q.err == nil {
+		q.err = err
+	}
+}
+
 // Stop makes the run emit nothing more but read on to its end.
 func (q *Run) Stop() { q.stopped = true; q.queued = nil }
 
@@ -407,11 +436,14 @@ func (q *Run) step() (ev Event, ok bool) {
 			return ev, true
 		}
 		if q.finished {
+			if q.b != nil {
+				q.b.dropBig() // its rows went out before
+			}
 			return Event{Kind: EvDone}, true
 		}
 		typ, body, have, err := q.w.recv()
 		if err != nil {
-			q.fail(lostConnection)
+			q.fail(lost(err))
 			continue
 		}
 		if !have {
@@ -451,7 +483,10 @@ func (q *Run) handle(typ byte, body []byte) {
 			q.fail(lostConnection)
 			return
 		}
-		q.b.add(q.dr.Values)
+		if !q.b.add(q.dr.Values) {
+			q.stopRows(errResultMemory)
+			return
+		}
 		if len(q.b.Data) >= batchBytes || len(q.b.Offsets) >= batchValues {
 			q.announced = true
 			q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
@@ -491,17 +526,7 @@ func (q *Run) handle(typ byte, body []byte) {
 			q.fail(lostConnection)
 			return
 		}
-		pgErr := newServerError(&m, body)
-		// contrib returns the rows that arrived before a mid-result error
-		// (with fail_on_error = false): hand them over too
-		if q.inRows && q.collecting() && q.b != nil && q.b.NRows > 0 {
-			q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
-		}
-		q.inRows = false
-		q.stopped = true
-		if q.err == nil {
-			q.err = pgErr
-		}
+		q.stopRows(newServerError(&m, body))
 		if m.Severity == "FATAL" {
 			// the server closes the connection after a FATAL error
 			q.broken, q.finished = true, true

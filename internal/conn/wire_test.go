@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -145,24 +146,49 @@ func TestWireTruncatedIsLostConnection(t *testing.T) {
 	}
 }
 
+// A length word out of bounds for its message type is libpq's lost
+// synchronization, before any buffer grows for it: over 1 GB for a row,
+// over 30000 bytes for a type that is never long, over 16 MB for a notice.
 func TestWireRefusesOversizedMessage(t *testing.T) {
-	msg := []byte{'D', 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(msg[1:], maxMessageLen+1)
-	w := testWire(&chunkConn{chunks: [][]byte{msg}})
-	if err := w.fill(); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		typ    byte
+		length uint32
+	}{{'D', maxMessageLen + 1}, {'S', 30001}, {'C', 1 << 20}, {'N', 16<<20 + 1}, {'D', 3}} {
+		msg := []byte{c.typ, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(msg[1:], c.length)
+		w := testWire(&chunkConn{chunks: [][]byte{msg}})
+		q := w.newRun("SELECT 1", ModeRows)
+		q.runBlocking(context.Background(), func(Event) bool { return true })
+		_, err := q.Result()
+		want := fmt.Sprintf("lost synchronization with server: got message type \"%c\", length %d\ninvalid socket", c.typ, c.length)
+		var e *Error
+		if !errors.As(err, &e) || e.SQLState != "08006" || e.Message != want || !q.Broken() {
+			t.Errorf("%c %d: err %v broken %v", c.typ, c.length, err, q.Broken())
+		}
+		if cap(w.in) > 1<<20 {
+			t.Errorf("%c %d: buffer grew to %d bytes", c.typ, c.length, cap(w.in))
+		}
 	}
-	if _, _, _, err := w.message(); err != errMessageTooLong {
-		t.Fatalf("message accepted an oversized length: %v", err)
-	}
-	w = testWire(&chunkConn{chunks: [][]byte{msg}})
-	q := w.newRun("SELECT 1", ModeRows)
-	q.runBlocking(context.Background(), func(Event) bool { return true })
-	if _, err := q.Result(); err != lostConnection || !q.Broken() {
-		t.Fatalf("err %v", err)
-	}
-	if cap(w.in) > 1<<20 {
-		t.Fatalf("buffer grew to %d bytes", cap(w.in))
+	// the bounds themselves are taken
+	for _, c := range []struct {
+		typ  byte
+		body int
+	}{{'S', 30000 - 4}, {'N', 16<<20 - 4}} {
+		msg := make([]byte, 5+c.body)
+		msg[0] = c.typ
+		binary.BigEndian.PutUint32(msg[1:], uint32(4+c.body))
+		w := testWire(&chunkConn{chunks: [][]byte{msg}})
+		if err := w.fill(); err != nil {
+			t.Fatal(err)
+		}
+		for len(w.in)-w.r < len(msg) {
+			if err := w.fill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if typ, _, ok, err := w.message(); !ok || err != nil || typ != c.typ {
+			t.Errorf("%c of %d bytes refused: %v", c.typ, len(msg)-1, err)
+		}
 	}
 }
 

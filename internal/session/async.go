@@ -281,14 +281,20 @@ func (s *Session) GetNotify(name *string) Polled {
 	if len(ns) == 0 {
 		return s.finished(op.Item{Kind: op.Done})
 	}
-	return s.finished(op.Item{Kind: op.Rows, Payload: s.enc.Encode(notifyBatch(ns))}, op.Item{Kind: op.Done})
+	b, err := notifyBatch(ns)
+	if err != nil {
+		return s.failed(err)
+	}
+	return s.finished(op.Item{Kind: op.Rows, Payload: s.enc.Encode(b)}, op.Item{Kind: op.Done})
 }
 
 // notifyBatch lays notifications out as rows of (text, int4, text).
-func notifyBatch(ns []conn.Notification) *conn.Batch {
+func notifyBatch(ns []conn.Notification) (*conn.Batch, error) {
 	b := &conn.Batch{ResultNo: 1, NCols: 3}
 	for _, n := range ns {
-		b.Add([][]byte{append([]byte{}, n.Channel...), strconv.AppendUint([]byte{}, uint64(n.PID), 10), append([]byte{}, n.Payload...)})
+		if err := b.Add([][]byte{[]byte(n.Channel), strconv.AppendUint(nil, uint64(n.PID), 10), []byte(n.Payload)}); err != nil {
+			return nil, err
+		}
 	}
-	return b
+	return b, nil
 }

@@ -203,7 +203,10 @@ func TestIsBusy(t *testing.T) {
 }
 
 func TestNotifyBatch(t *testing.T) {
-	b := notifyBatch([]conn.Notification{{Channel: "c", PID: 42, Payload: ""}, {Channel: "d", PID: 7, Payload: "x"}})
+	b, err := notifyBatch([]conn.Notification{{Channel: "c", PID: 42, Payload: ""}, {Channel: "d", PID: 7, Payload: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if b.NCols != 3 || b.NRows != 2 {
 		t.Fatalf("shape %d x %d", b.NRows, b.NCols)
 	}

@@ -4,19 +4,28 @@
 #
 # A fake PostgreSQL server (python3, 127.0.0.1, a port the kernel picks)
 # accepts any startup without a password and answers each query with one
-# text row, except the query 'huge': a DataRow whose length word says
-# about 1 GB, and then nothing.  The local cluster is our own, its
-# postmaster started with a data size limit (ulimit -d) that leaves room
-# for the backend's usual needs but not for 1 GB, the way strict
-# overcommit or a container's limit refuses memory.
+# text row, except:
+#   'huge'       a DataRow whose length word says about 1 GB, then nothing;
+#   'big N'      a row whose one value is N bytes of 'x';
+#   'longparam'  first a ParameterStatus of 40,000 bytes, a type libpq
+#                never takes longer than 30,000.
+# The local cluster is our own, its postmaster started with a data size
+# limit (ulimit -d) that leaves room for the backend's usual needs but not
+# for 1 GB, the way strict overcommit or a container's limit refuses
+# memory.  Every expected line was taken from contrib 15 under the same
+# limit.  Before messages and values of 1 MB or more were kept outside the
+# Go heap, (2) and (4) made the Go runtime die ("fatal error: runtime: out
+# of memory") and the postmaster restart every session.
 #   (1) dblink() through the fake server returns its row.
-#   (2) dblink('h', 'huge') is an ERROR 08006 with libpq's words for an
-#       input buffer that cannot grow (contrib 15 under the same limit),
-#       in the same backend; the connection is then gone: the next query
-#       fails as contrib's does.  Before the buffer was mapped outside the
-#       Go heap, the Go runtime died with "fatal error: runtime: out of
-#       memory" and the postmaster restarted every session.
-#   (3) the log of the cluster has no crash.
+#   (2) 'huge' is an ERROR 08006 with libpq's words for an input buffer
+#       that cannot grow, in the same backend; the connection is then
+#       gone: the next query fails as contrib's does.
+#   (3) 'big 30000000' returns its 30 MB value intact.
+#   (4) 'big 400000000' arrives (400 MB fit) but its copy does not: ERROR
+#       08006 "out of memory for query result", and the same connection
+#       answers the next query.
+#   (5) 'longparam' is libpq's lost synchronization; the connection is gone.
+#   (6) the log of the cluster has no crash.
 #
 # Run by test/run.sh (env STAGE, PGBIN, TMPDIR, DBLINK_REPO); starts and
 # stops its own cluster.
@@ -95,7 +104,19 @@ def serve(c):
                 continue
             # one text column named a
             rd = msg(b'T', struct.pack('!H', 1) + b'a\0' + struct.pack('!IHIhih', 0, 0, 25, -1, -1, 0))
-            if body.rstrip(b'\0') == b'huge':
+            q = body.rstrip(b'\0')
+            if q.startswith(b'big '):
+                n = int(q[4:])
+                c.sendall(rd + b'D' + struct.pack('!IHI', 4 + 2 + 4 + n, 1, n))
+                chunk = b'x' * (1 << 20)
+                while n > 0:
+                    c.sendall(chunk[:n])
+                    n -= len(chunk)
+                c.sendall(msg(b'C', b'SELECT 1\0') + msg(b'Z', b'I'))
+                continue
+            if q == b'longparam':
+                c.sendall(msg(b'S', b'x\0' + b'v' * 40000 + b'\0'))
+            if q == b'huge':
                 c.sendall(rd + b'D' + struct.pack('!IH', 0x3FFFFFF0, 1))
                 while c.recv(65536):
                     pass
@@ -138,6 +159,14 @@ SELECT 'row', a FROM dblink('h', 'SELECT 1') AS t(a text);
 SELECT 'huge', a FROM dblink('h', 'huge') AS t(a text);
 SELECT 'pid after', pg_backend_pid();
 SELECT 'next', a FROM dblink('h', 'SELECT 1') AS t(a text);
+SELECT 'connect', dblink_connect('b', 'host=127.0.0.1 port=$FPORT dbname=x user=x sslmode=disable');
+SELECT 'big', length(a), a = repeat('x', 30000000) FROM dblink('b', 'big 30000000') AS t(a text);
+SELECT 'bigger', length(a) FROM dblink('b', 'big 400000000') AS t(a text);
+SELECT 'after bigger', a FROM dblink('b', 'SELECT 1') AS t(a text);
+SELECT 'connect', dblink_connect('p', 'host=127.0.0.1 port=$FPORT dbname=x user=x sslmode=disable');
+SELECT 'longparam', a FROM dblink('p', 'longparam') AS t(a text);
+SELECT 'after longparam', a FROM dblink('p', 'SELECT 1') AS t(a text);
+SELECT 'pid at the end', pg_backend_pid();
 SQL
 )
 pid=$(sed -n 's/^pid|//p' <<<"$out")
@@ -151,10 +180,22 @@ check "(2) a DataRow that says 1 GB is libpq's ERROR for an input buffer that ca
 check "(2) the same backend goes on (pid $pid)" grep -qx "pid after|$pid" <<<"$out"
 check "(2) the connection is gone: the next query fails as in contrib" \
 	grep -qx 'ERROR:  could not send query: no connection to the server' <<<"$out"
+check "(3) a 30 MB value arrives intact" grep -qx 'big|30000000|t' <<<"$out"
+want='ERROR:  out of memory for query result
+CONTEXT:  while executing query on dblink connection named "b"'
+check "(4) a 400 MB value that does not fit twice is libpq's ERROR" grep -qF "$want" <<<"$out"
+check "(4) ... and the connection goes on" grep -qx 'after bigger|fake' <<<"$out"
+want='ERROR:  lost synchronization with server: got message type "S", length 40007
+invalid socket
+CONTEXT:  while executing query on dblink connection named "p"'
+check "(5) a ParameterStatus of 40,000 bytes is libpq's lost synchronization" grep -qF "$want" <<<"$out"
+check "(5) ... and the connection is gone" \
+	[ "$(grep -c '^ERROR:  could not send query: no connection to the server$' <<<"$out")" = 2 ]
+check "(5) the same backend all along" grep -qx "pid at the end|$pid" <<<"$out"
 if crash=$(log_has_crash "$LOGFILE" "$log_off"); then
-	notok "(3) no crash in the cluster's log: $crash"
+	notok "(6) no crash in the cluster's log: $crash"
 else
-	ok "(3) no crash in the cluster's log"
+	ok "(6) no crash in the cluster's log"
 fi
 (( FAILS == 0 )) || printf '%s\n' "$out" | sed 's/^/# /'
 exit $(( FAILS > 0 ))
