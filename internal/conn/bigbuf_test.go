@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
@@ -173,5 +174,27 @@ func TestWireBigValueRefused(t *testing.T) {
 	}
 	if w.tx.Load() != 'I' {
 		t.Fatal("the response was not read to its end")
+	}
+}
+
+// While pgconn connects, its reader takes no message longer than
+// startupMessageLimit: an authentication request whose length word says
+// 1 GB is an error, before anything is allocated for it.
+func TestStartupMessageBounded(t *testing.T) {
+	cleanEnv(t)
+	cfg := build(t, "host=h user=u dbname=d password=p", Settings{})
+	hdr := []byte{'R', 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(hdr[1:5], 0x3FFFFFF0)
+	f := cfg.BuildFrontend(&chunkConn{chunks: [][]byte{hdr}}, io.Discard)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := f.Receive()
+	runtime.ReadMemStats(&after)
+	var tooLong *pgproto3.ExceededMaxBodyLenErr
+	if !errors.As(err, &tooLong) {
+		t.Fatalf("got %v", err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > startupMessageLimit {
+		t.Fatalf("%d bytes allocated", grown)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Settings are what the backend decides about every connection.
@@ -127,6 +129,7 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 
 	cfg.ConnectTimeout = d.connectTimeout
 	cfg.DialFunc = d.DialContext
+	cfg.BuildFrontend = buildFrontend
 	cfg.RuntimeParams = runtimeParams(o, s)
 	cfg.KerberosSpn = ""
 	cfg.SSLCertMode = "allow" // libpq 15 has no sslcertmode; ignore PGSSLCERTMODE
@@ -623,6 +626,19 @@ func (d *dialer) readTCPOptions(o Options) error {
 		d.userTimeout = n
 	}
 	return nil
+}
+
+// startupMessageLimit bounds each message pgconn reads while it connects
+// (authentication, settings, a start-up error): its reader would take one
+// as long as the server says, up to 1 GB, into the Go heap (see bigBuf).
+// libpq takes at most 30,000 bytes there.
+const startupMessageLimit = 1 << 20
+
+// buildFrontend is pgconn's reader with startupMessageLimit.
+func buildFrontend(r io.Reader, w io.Writer) *pgproto3.Frontend {
+	f := pgproto3.NewFrontend(r, w)
+	f.SetMaxBodyLen(startupMessageLimit)
+	return f
 }
 
 // DialContext is the pgconn DialFunc.

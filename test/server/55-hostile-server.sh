@@ -3,8 +3,9 @@
 # size of what it sends.
 #
 # A fake PostgreSQL server (python3, 127.0.0.1, a port the kernel picks)
-# accepts any startup without a password and answers each query with one
-# text row, except:
+# accepts any startup without a password (for dbname=hugeauth it answers
+# with an authentication request whose length word says about 1 GB, then
+# nothing) and answers each query with one text row, except:
 #   'huge'       a DataRow whose length word says about 1 GB, then nothing;
 #   'big N'      a row whose one value is N bytes of 'x';
 #   'longparam'  first a ParameterStatus of 40,000 bytes, a type libpq
@@ -25,7 +26,11 @@
 #       08006 "out of memory for query result", and the same connection
 #       answers the next query.
 #   (5) 'longparam' is libpq's lost synchronization; the connection is gone.
-#   (6) the log of the cluster has no crash.
+#   (6) dbname=hugeauth: ERROR 08001 could not establish connection (the
+#       DETAIL is pgconn's, not libpq's "expected authentication request
+#       from server, but received R"); this too crashed the cluster, from
+#       any role, as pgconn's reader took the 1 GB into the Go heap.
+#   (7) the log of the cluster has no crash.
 #
 # Run by test/run.sh (env STAGE, PGBIN, TMPDIR, DBLINK_REPO); starts and
 # stops its own cluster.
@@ -81,13 +86,20 @@ def serve(c):
     try:
         while True:  # SSL and GSS requests are refused, cancels ignored
             n = struct.unpack('!I', recvn(c, 4))[0]
-            code = struct.unpack('!I', recvn(c, n - 4)[:4])[0]
+            body = recvn(c, n - 4)
+            code = struct.unpack('!I', body[:4])[0]
             if code in (80877103, 80877104):
                 c.sendall(b'N')
                 continue
             if code == 80877102:
                 return
             break
+        params = body[4:].split(b'\0')
+        if b'hugeauth' in params:
+            c.sendall(b'R' + struct.pack('!II', 0x3FFFFFF0, 0))
+            while c.recv(65536):
+                pass
+            return
         out = msg(b'R', struct.pack('!I', 0))
         for k, v in (('server_version', '15.0'), ('server_encoding', 'UTF8'),
                      ('client_encoding', 'UTF8'), ('DateStyle', 'ISO, MDY'),
@@ -166,6 +178,7 @@ SELECT 'after bigger', a FROM dblink('b', 'SELECT 1') AS t(a text);
 SELECT 'connect', dblink_connect('p', 'host=127.0.0.1 port=$FPORT dbname=x user=x sslmode=disable');
 SELECT 'longparam', a FROM dblink('p', 'longparam') AS t(a text);
 SELECT 'after longparam', a FROM dblink('p', 'SELECT 1') AS t(a text);
+SELECT 'hugeauth', dblink_connect('a', 'host=127.0.0.1 port=$FPORT dbname=hugeauth user=x sslmode=disable');
 SELECT 'pid at the end', pg_backend_pid();
 SQL
 )
@@ -191,11 +204,13 @@ CONTEXT:  while executing query on dblink connection named "p"'
 check "(5) a ParameterStatus of 40,000 bytes is libpq's lost synchronization" grep -qF "$want" <<<"$out"
 check "(5) ... and the connection is gone" \
 	[ "$(grep -c '^ERROR:  could not send query: no connection to the server$' <<<"$out")" = 2 ]
-check "(5) the same backend all along" grep -qx "pid at the end|$pid" <<<"$out"
+check "(6) an authentication request that says 1 GB: could not establish connection" \
+	grep -qx 'ERROR:  could not establish connection' <<<"$out"
+check "(6) the same backend all along" grep -qx "pid at the end|$pid" <<<"$out"
 if crash=$(log_has_crash "$LOGFILE" "$log_off"); then
-	notok "(6) no crash in the cluster's log: $crash"
+	notok "(7) no crash in the cluster's log: $crash"
 else
-	ok "(6) no crash in the cluster's log"
+	ok "(7) no crash in the cluster's log"
 fi
 (( FAILS == 0 )) || printf '%s\n' "$out" | sed 's/^/# /'
 exit $(( FAILS > 0 ))
