@@ -116,3 +116,22 @@ check_no_crash() {
 		ok "$1"
 	fi
 }
+
+# own_cluster NAME: start a cluster of the test's own under $TMPDIR (not
+# with tmp_init, whose trap would remove run.sh's temp dir), stopped on
+# exit together with every process in HELPER_PIDS; exits when it cannot.
+HELPER_PIDS=()
+own_cluster() {
+	DBLINK_TMP=$TMPDIR
+	trap 'kill "${HELPER_PIDS[@]}" 2>/dev/null; cluster_stop '"$1"' >/dev/null 2>&1' EXIT
+	if ! cluster_start "$1" "$STAGE" auto >/dev/null 2>&1; then
+		notok "could not start a cluster"
+		exit 1
+	fi
+}
+
+# restart_own_cluster: restart it (after a configuration change, or under
+# other limits).
+restart_own_cluster() {
+	as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGFILE" -w -t 60 restart >/dev/null 2>&1
+}

@@ -43,22 +43,8 @@ source "$REPO/test/server-lib.sh"
 # mappings with the Go runtime); 1 GB does not fit
 DATA_LIMIT_KB=600000
 
-# Our cluster lives under $TMPDIR: never call tmp_init (its trap would
-# remove run.sh's temp dir); stop the cluster and the server on exit.
-DBLINK_TMP=$TMPDIR
-FAKE_PID=
-cleanup() {
-	[[ -n $FAKE_PID ]] && kill "$FAKE_PID" 2>/dev/null
-	cluster_stop hostile >/dev/null 2>&1
-}
-trap cleanup EXIT
-
-if ! cluster_start hostile "$STAGE" auto >/dev/null 2>&1; then
-	notok "could not start a cluster"
-	exit 1
-fi
-if ! (ulimit -d "$DATA_LIMIT_KB" &&
-	as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGFILE" -w -t 60 restart) >/dev/null 2>&1; then
+own_cluster hostile
+if ! (ulimit -d "$DATA_LIMIT_KB" && restart_own_cluster); then
 	notok "could not restart the cluster with a data size limit"
 	exit 1
 fi
@@ -154,7 +140,7 @@ while os.getppid() == parent and time.time() - t0 < 300:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 "$(command -v python3)" -u "$TMPDIR/fake-server.py" >"$TMPDIR/fake-server.port" 2>&1 &
-FAKE_PID=$!
+HELPER_PIDS+=($!)
 wait_until 10 grep -q . "$TMPDIR/fake-server.port"
 FPORT=$(head -1 "$TMPDIR/fake-server.port")
 if ! [[ $FPORT =~ ^[0-9]+$ ]]; then

@@ -37,22 +37,9 @@ set -uo pipefail
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 source "$REPO/test/server-lib.sh"
-# Our cluster lives under $TMPDIR: never call tmp_init (its trap would
-# remove run.sh's temp dir); stop the cluster and the listener on exit.
-DBLINK_TMP=$TMPDIR
-LISTENER_PID=
-cleanup() {
-	[[ -n $LISTENER_PID ]] && kill "$LISTENER_PID" 2>/dev/null
-	cluster_stop extfd >/dev/null 2>&1
-}
-trap cleanup EXIT
-
-if ! cluster_start extfd "$STAGE" auto >/dev/null 2>&1; then
-	notok "could not start a cluster"
-	exit 1
-fi
+own_cluster extfd
 echo "max_files_per_process = 64" >>"$PGDATA/postgresql.conf"
-as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGFILE" -w -t 60 restart >/dev/null 2>&1
+restart_own_cluster
 log_off=$(stat -c %s "$LOGFILE")
 
 # A listener that completes the TCP handshake and never answers: connects
@@ -69,7 +56,7 @@ t0 = time.time()
 while os.getppid() == parent and time.time() - t0 < 120:
     time.sleep(0.2)
 ' >"$TMPDIR/listener.port" 2>&1 &
-LISTENER_PID=$!
+HELPER_PIDS+=($!)
 wait_until 10 grep -q . "$TMPDIR/listener.port"
 LPORT=$(head -1 "$TMPDIR/listener.port")
 
