@@ -44,13 +44,45 @@ func testWire(nc net.Conn) *wire {
 	return &wire{nc: sk, sk: sk, params: map[string]string{"DateStyle": "ISO, MDY"}}
 }
 
+// encode lays messages out as a server sends them.
+func encode(t *testing.T, msgs ...pgproto3.BackendMessage) []byte {
+	t.Helper()
+	var buf []byte
+	var err error
+	for _, m := range msgs {
+		if buf, err = m.Encode(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf
+}
+
+// batchRows reads a batch's rows back: each value quoted, or NULL.
+func batchRows(b *Batch) (rows [][]string) {
+	for r := 0; r < b.NRows; r++ {
+		var row []string
+		for c := 0; c < b.NCols; c++ {
+			off := b.Offsets[r*b.NCols+c]
+			if off < 0 {
+				row = append(row, "NULL")
+				continue
+			}
+			end := off
+			for b.Data[end] != 0 {
+				end++
+			}
+			row = append(row, "'"+string(b.Data[off:end])+"'")
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 // response is a server's answer to "SELECT 1, NULL" with asynchronous
 // messages mixed in.
 func response(t *testing.T) []byte {
 	t.Helper()
-	var buf []byte
-	var err error
-	for _, m := range []pgproto3.BackendMessage{
+	return encode(t,
 		&pgproto3.ParameterStatus{Name: "IntervalStyle", Value: "postgres"},
 		&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}, {Name: []byte("b")}}},
 		&pgproto3.NotificationResponse{PID: 7, Channel: "ch", Payload: "p"},
@@ -59,12 +91,7 @@ func response(t *testing.T) []byte {
 		&pgproto3.CommandComplete{CommandTag: []byte("SELECT 2")},
 		&pgproto3.CommandComplete{CommandTag: []byte("SET")},
 		&pgproto3.ReadyForQuery{TxStatus: 'T'},
-	} {
-		if buf, err = m.Encode(buf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf
+	)
 }
 
 // runChunks runs a query over a connection delivering chunks.
@@ -76,23 +103,7 @@ func runChunks(t *testing.T, chunks [][]byte) (events []Event, rows [][]string, 
 	q = w.newRun("SELECT 1, NULL; SET x = 1", ModeRows)
 	q.runBlocking(context.Background(), func(ev Event) bool {
 		if ev.Batch != nil {
-			b := ev.Batch
-			for r := 0; r < b.NRows; r++ {
-				var row []string
-				for c := 0; c < b.NCols; c++ {
-					off := b.Offsets[r*b.NCols+c]
-					if off < 0 {
-						row = append(row, "NULL")
-						continue
-					}
-					end := off
-					for b.Data[end] != 0 {
-						end++
-					}
-					row = append(row, "'"+string(b.Data[off:end])+"'")
-				}
-				rows = append(rows, row)
-			}
+			rows = append(rows, batchRows(ev.Batch)...)
 			ev.Batch = nil
 		}
 		events = append(events, ev)
@@ -193,11 +204,12 @@ func TestWireRefusesOversizedMessage(t *testing.T) {
 }
 
 func TestWireServerError(t *testing.T) {
-	var buf []byte
-	buf, _ = (&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}}}).Encode(buf)
-	buf, _ = (&pgproto3.DataRow{Values: [][]byte{[]byte("1")}}).Encode(buf)
-	buf, _ = (&pgproto3.ErrorResponse{Severity: "ERROR", Code: "22012", Message: "division by zero", Detail: ""}).Encode(buf)
-	buf, _ = (&pgproto3.ReadyForQuery{TxStatus: 'I'}).Encode(buf)
+	buf := encode(t,
+		&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}}},
+		&pgproto3.DataRow{Values: [][]byte{[]byte("1")}},
+		&pgproto3.ErrorResponse{Severity: "ERROR", Code: "22012", Message: "division by zero", Detail: ""},
+		&pgproto3.ReadyForQuery{TxStatus: 'I'},
+	)
 	w := testWire(&chunkConn{chunks: [][]byte{buf}})
 	q := w.newRun("SELECT 1/0", ModeRows)
 	var kinds []EventKind
