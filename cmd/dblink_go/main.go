@@ -227,7 +227,8 @@ func dg_has_connection(name *C.const_char) (found C.int) {
 }
 
 // dg_connection_names returns the named connections as one malloc()ed block
-// of NUL-terminated names, and their number in *count; NULL when none.
+// of NUL-terminated names, and their number in *count; NULL when none, and
+// a count of -1 when malloc failed.
 //
 //export dg_connection_names
 func dg_connection_names(count *C.int) (block *C.char) {
