@@ -92,6 +92,8 @@ func encodeBatch(bt *conn.Batch) any {
 	cb.result_no = C.int32_t(bt.ResultNo)
 	cb.ncols = C.int32_t(bt.NCols)
 	cb.nrows = C.int32_t(bt.NRows)
+	cb.noffsets = C.int64_t(len(bt.Offsets))
+	cb.datalen = C.int64_t(len(bt.Data))
 	cb.offsets = (*C.int32_t)(b.at(offs))
 	copy(unsafe.Slice((*int32)(b.at(offs)), len(bt.Offsets)), bt.Offsets)
 	cb.data = (*C.char)(b.at(data))

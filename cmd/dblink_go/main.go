@@ -111,6 +111,10 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 
 // setWait names the socket a DG_PENDING item waits on.
 func setWait(item *C.DgItem, w *op.Wait) {
+	if w.Again {
+		item.wait_events = C.DG_WAIT_AGAIN
+		return
+	}
 	item.wait_fd = C.int32_t(w.FD)
 	item.wait_id = C.uint64_t(w.ID)
 	item.wait_events = C.DG_WAIT_READ
@@ -148,7 +152,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	}
 	switch it.Kind {
 	case op.Pending:
-		if w := it.Wait; w != nil && w.FD >= 0 {
+		if w := it.Wait; w != nil && (w.FD >= 0 || w.Again) {
 			setWait(item, w)
 		}
 	case op.ResultEnd:

@@ -115,8 +115,11 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 const maxQueuedNotifications = 64 << 20 // bytes of channel names and payloads
 
 func (c *Conn) queueNotification(n Notification) {
-	c.notifications.push(n, len(n.Channel)+len(n.Payload)+64)
+	c.notifications.push(n, n.size())
 }
+
+// size is what a notification counts for in its queue.
+func (n Notification) size() int { return len(n.Channel) + len(n.Payload) + 64 }
 
 // SetWake sets the function called whenever an operation lets go of the
 // connection. Call it before c is shared.
@@ -316,8 +319,12 @@ func (c *Conn) ConsumeInput() {
 	}
 }
 
-// TakeNotifications returns the notifications received so far, in arrival
-// order, each once.
-func (c *Conn) TakeNotifications() []Notification {
-	return c.notifications.take()
+// TakeNotifications returns the oldest notifications received and not yet
+// taken, in arrival order, each once: at most n of them and about a
+// batch's bytes, so that handing them over is bounded work.
+func (c *Conn) TakeNotifications(n int) []Notification {
+	return c.notifications.takeUpTo(n, batchBytes, Notification.size)
 }
+
+// Notifications is how many notifications wait to be taken.
+func (c *Conn) Notifications() int { return c.notifications.len() }

@@ -266,27 +266,71 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 
 // GetNotify is dblink_get_notify: first the input that has arrived on the
 // socket is read, on the backend's thread without waiting (nothing is
-// sent; skipped while an operation uses the connection, which reads it
-// anyway), then every notification received and
-// not yet returned comes out, in arrival order, as one batch of rows
-// (notify_name, be_pid, extra).
+// sent; while dblink_send_query's result waits unread, only the
+// notifications are taken out of it, as libpq parses all that has
+// arrived), then every notification received and not yet returned comes
+// out, in arrival order, as rows (notify_name, be_pid, extra).
 func (s *Session) GetNotify(name *string) Polled {
 	e := s.entryOf(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
 	}
 	e.consumeInput()
-	e.c.ConsumeInput()
-	ns := e.c.TakeNotifications()
-	if len(ns) == 0 {
-		return s.finished(op.Item{Kind: op.Done})
+	if f := e.pendingFast(); f != nil {
+		f.q.SkimNotifications()
+	} else {
+		e.c.ConsumeInput()
 	}
+	return &notifyReader{s: s, c: e.c, left: e.c.Notifications()}
+}
+
+// pendingFast is the query of dblink_send_query that the backend's thread
+// reads on this connection, or nil.
+func (e *entry) pendingFast() *fastQuery {
+	if e.pending == nil {
+		return nil
+	}
+	f, ok := e.pending.src.(*fastQuery)
+	if !ok || f.q == nil || f.reader != nil || f.done {
+		return nil
+	}
+	return f
+}
+
+// notifyReader hands a connection's notifications out a batch per call,
+// each taken off the queue only when its batch is: the work of a call is
+// bounded, and what an interrupted call did not take stays queued. It
+// hands out at most the notifications there were at its start.
+type notifyReader struct {
+	s    *Session
+	c    *conn.Conn
+	left int
+}
+
+// notifyRows is how many notifications a batch holds at most.
+const notifyRows = 2048
+
+func (n *notifyReader) Next() op.Item {
+	if n.left <= 0 {
+		n.left = -1
+		return op.Item{Kind: op.Done}
+	}
+	ns := n.c.TakeNotifications(min(n.left, notifyRows))
+	if len(ns) == 0 {
+		n.left = 0
+		return n.Next()
+	}
+	n.left -= len(ns)
 	b, err := notifyBatch(ns)
 	if err != nil {
-		return s.failed(err)
+		n.left = -1
+		return op.Item{Kind: op.Failed, Err: err}
 	}
-	return s.finished(op.Item{Kind: op.Rows, Payload: s.enc.Encode(b)}, op.Item{Kind: op.Done})
+	return op.Item{Kind: op.Rows, ResultNo: 1, Payload: n.s.enc.Encode(b)}
 }
+
+func (n *notifyReader) Release() {}
+func (n *notifyReader) Discard() {}
 
 // notifyBatch lays notifications out as rows of (text, int4, text).
 func notifyBatch(ns []conn.Notification) (*conn.Batch, error) {
