@@ -218,7 +218,7 @@ typedef const DgConnectOptions const_DgConnectOptions;
 	X(void, dg_shutdown, (void)) \
 	X(DgOp, dg_connect, (const char *name, const char *connstr, const DgConnectOptions *opts)) \
 	X(DgError *, dg_check_password, (const char *connstr, const DgConnectOptions *opts)) \
-	X(int, dg_disconnect, (const char *name)) \
+	X(int, dg_disconnect, (const char *name, DgError **err)) \
 	X(int, dg_has_connection, (const char *name)) \
 	X(char *, dg_connection_names, (int *count)) \
 	X(DgConnInfo *, dg_connections, (int32_t *count)) \

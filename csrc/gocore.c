@@ -314,9 +314,12 @@ bool
 gocore_disconnect(const char *name)
 {
 	int			found;
+	DgError    *err = NULL;
 
-	GOCORE_CALL(found = gocore.dg_disconnect(name));
+	GOCORE_CALL(found = gocore.dg_disconnect(name, &err));
 	dblink_extfd_sync();
+	if (found < 0)
+		dblink_raise(err);		/* in use: it cannot be closed now */
 	return found != 0;
 }
 

@@ -208,12 +208,19 @@ func dg_op_discard(h C.DgOp) {
 }
 
 // dg_disconnect closes a connection (unnamed when name is NULL); returns 1
-// if there was one.
+// if there was one, 0 if not, or -1 with *err set (malloc()ed) when it
+// cannot be closed now.
 //
 //export dg_disconnect
-func dg_disconnect(name *C.const_char) (found C.int) {
+func dg_disconnect(name *C.const_char, err **C.DgError) (found C.int) {
+	*err = nil
 	defer recoverTo(func(string) {})
-	if sess.Disconnect(optString(name)) {
+	ok, e := sess.Disconnect(optString(name))
+	switch {
+	case e != nil:
+		*err = cError(conn.AsError(e))
+		return -1
+	case ok:
 		return 1
 	}
 	return 0

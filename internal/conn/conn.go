@@ -225,7 +225,16 @@ func (c *Conn) PID() uint32 { return c.w.pg.PID() }
 // CancelRequest asks the remote server to cancel whatever the connection is
 // running, on a separate connection, as libpq's PQcancel does (pgconn's
 // request, made from the handed-over connection's address and keys).
-func (c *Conn) CancelRequest(ctx context.Context) error { return c.w.pg.CancelRequest(ctx) }
+func (c *Conn) CancelRequest(ctx context.Context) error {
+	if !c.w.cancellable() {
+		return errNoCancelKey
+	}
+	return c.w.pg.CancelRequest(ctx)
+}
+
+// errNoCancelKey: the server sent no BackendKeyData, so no cancel request
+// can name its session (libpq would send pid 0 and key 0).
+var errNoCancelKey = errors.New("server sent no cancel key")
 
 // acquire waits for the connection to be free.
 func (c *Conn) acquire(ctx context.Context) error {
@@ -307,16 +316,19 @@ func (c *Conn) IsClosed() bool { return c.closed.Load() }
 // waiting, as PQconsumeInput does: nothing is sent. It does nothing while
 // an operation uses the connection (that operation reads it anyway). A
 // FATAL error or a broken socket marks the connection closed, as it would
-// for libpq.
-func (c *Conn) ConsumeInput() {
+// for libpq. A call does bounded work: more reports that input is left,
+// for another call after the backend has served its interrupts.
+func (c *Conn) ConsumeInput() (more bool) {
 	if c.closed.Load() || !c.tryAcquire() {
-		return
+		return false
 	}
 	defer c.release()
-	if c.w.consumeInput() {
+	closed, more := c.w.consumeInput()
+	if closed {
 		c.closed.Store(true)
 		c.w.nc.Close()
 	}
+	return more
 }
 
 // TakeNotifications returns the oldest notifications received and not yet

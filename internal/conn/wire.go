@@ -237,11 +237,11 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 // consumeInput reads what has arrived without waiting, as PQconsumeInput:
 // notifications and parameter changes are taken; a FATAL error, a message
 // that answers no query or a broken socket closes the connection
-// (reported by closed true). It parses at most workPerCall; the rest waits
-// for the next call.
-func (w *wire) consumeInput() (closed bool) {
+// (reported by closed true). It parses at most workPerCall; more reports
+// that input may be left for another call.
+func (w *wire) consumeInput() (closed, more bool) {
 	if w.sk.raw == nil {
-		return false
+		return false, false
 	}
 	w.sk.setNonblock(true)
 	defer w.sk.setNonblock(false)
@@ -249,13 +249,13 @@ func (w *wire) consumeInput() (closed bool) {
 	defer w.unlimited()
 	for {
 		if err := w.idle(); err != nil {
-			return true
+			return true, false
 		}
 		if w.yield {
-			return false
+			return false, true
 		}
 		if err := w.fill(); err != nil {
-			return !errors.Is(err, errWouldBlock)
+			return !errors.Is(err, errWouldBlock), false
 		}
 	}
 }
@@ -332,13 +332,17 @@ func (w *wire) styles() Styles {
 
 // watch makes ctx's end cancel the running query as pgconn does: a cancel
 // request right away, and the socket given up cancelDeadlineDelay later.
-// The returned function stops watching and reports whether ctx fired.
+// The returned function stops watching and reports whether ctx fired; it
+// returns only once the cancel request is over, as postgres_fdw waits for
+// its cancel: a request still on its way could cancel the connection's
+// next statement instead.
 func (w *wire) watch(ctx context.Context) func() bool {
 	if ctx.Done() == nil {
 		return func() bool { return false }
 	}
 	var mu sync.Mutex
 	ended, fired := false, false
+	var sent <-chan struct{}
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -346,7 +350,7 @@ func (w *wire) watch(ctx context.Context) func() bool {
 			return
 		}
 		fired = true
-		w.cancelSoon()
+		sent = w.cancelSoon()
 		_ = w.sk.SetDeadline(time.Now().Add(cancelDeadlineDelay))
 	})
 	return func() bool {
@@ -356,6 +360,7 @@ func (w *wire) watch(ctx context.Context) func() bool {
 		ended = true
 		if fired {
 			_ = w.sk.SetDeadline(time.Time{})
+			<-sent
 		}
 		return fired
 	}
@@ -364,15 +369,27 @@ func (w *wire) watch(ctx context.Context) func() bool {
 // cancelTimeoutBound bounds a cancel request sent in the background.
 const cancelTimeoutBound = 10 * time.Second
 
-// cancelSoon sends a cancel request on a goroutine.
-func (w *wire) cancelSoon() {
+// cancelSoon sends a cancel request on a goroutine; the channel closes
+// when it is over. A server that sent no BackendKeyData gets none: there
+// is nothing to name the session by.
+func (w *wire) cancelSoon() <-chan struct{} {
+	done := make(chan struct{})
+	if !w.cancellable() {
+		close(done)
+		return done
+	}
 	go func() {
+		defer close(done)
 		defer func() { _ = recover() }()
 		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeoutBound)
 		defer cancel()
 		_ = w.pg.CancelRequest(ctx)
 	}()
+	return done
 }
+
+// cancellable reports whether the server gave a key to cancel with.
+func (w *wire) cancellable() bool { return w.pg.PID() != 0 || len(w.pg.SecretKey()) != 0 }
 
 // EventKind says what a Run produced.
 type EventKind int
@@ -784,6 +801,9 @@ func (q *Run) SkimNotifications() {
 	if w.r > 0 {
 		n := copy(w.in, w.in[w.r:])
 		w.in, w.r = w.in[:n], 0
+	}
+	if cap(w.in) < readChunk {
+		_ = w.grow(readChunk) // small: from the Go heap, never refused
 	}
 	if free := w.in[len(w.in):cap(w.in)]; len(free) > 0 {
 		if n, _ := w.nc.Read(free); n > 0 {

@@ -153,7 +153,15 @@ func (s *Session) GetResult(name string) *ResultReader {
 	if a == nil {
 		return nil
 	}
-	return &ResultReader{s: s, e: e, a: a}
+	r := &ResultReader{s: s, e: e, a: a}
+	e.setActive(r) // its rows are converted meanwhile: nothing may close it
+	return r
+}
+
+// finish marks the read over.
+func (r *ResultReader) finish() {
+	r.boundary = true
+	r.e.clearActive(r)
 }
 
 // ResultReader reads one result of a pending async query (see GetResult).
@@ -173,7 +181,7 @@ func (r *ResultReader) Next() op.Item {
 		return op.Item{Kind: op.Failed, Err: errResultTaken}
 	}
 	if r.a.failed {
-		r.boundary = true
+		r.finish()
 		endPending(r.e, r.a)
 		return op.Item{Kind: op.Done}
 	}
@@ -183,12 +191,12 @@ func (r *ResultReader) Next() op.Item {
 	}
 	switch it.Kind {
 	case op.ResultEnd, op.Command:
-		r.boundary = true
+		r.finish()
 	case op.Done:
-		r.boundary = true
+		r.finish()
 		endPending(r.e, r.a)
 	case op.Failed:
-		r.boundary = true
+		r.finish()
 		r.a.failed = true
 	}
 	return it
@@ -201,7 +209,7 @@ func (r *ResultReader) Release() {
 	if r.boundary {
 		return
 	}
-	r.boundary = true
+	r.finish()
 	endPending(r.e, r.a)
 	r.a.release(r.s)
 }
@@ -212,7 +220,7 @@ func (r *ResultReader) Discard() {
 	if r.boundary {
 		return
 	}
-	r.boundary = true
+	r.finish()
 	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == op.Rows || p.Kind == op.ResultEnd) {
 		r.a.peeked = nil
 		r.s.abandon(*p)
@@ -278,10 +286,9 @@ func (s *Session) GetNotify(name *string) Polled {
 	e.consumeInput()
 	if f := e.pendingFast(); f != nil {
 		f.q.SkimNotifications()
-	} else {
-		e.c.ConsumeInput()
+		return &notifyReader{s: s, c: e.c, left: e.c.Notifications()}
 	}
-	return &notifyReader{s: s, c: e.c, left: e.c.Notifications()}
+	return &notifyReader{s: s, c: e.c, reading: true}
 }
 
 // pendingFast is the query of dblink_send_query that the backend's thread
@@ -302,15 +309,22 @@ func (e *entry) pendingFast() *fastQuery {
 // bounded, and what an interrupted call did not take stays queued. It
 // hands out at most the notifications there were at its start.
 type notifyReader struct {
-	s    *Session
-	c    *conn.Conn
-	left int
+	s       *Session
+	c       *conn.Conn
+	reading bool // input that has arrived is still being read
+	left    int
 }
 
 // notifyRows is how many notifications a batch holds at most.
 const notifyRows = 2048
 
 func (n *notifyReader) Next() op.Item {
+	if n.reading {
+		if n.c.ConsumeInput() {
+			return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}}
+		}
+		n.reading, n.left = false, n.c.Notifications()
+	}
 	if n.left <= 0 {
 		n.left = -1
 		return op.Item{Kind: op.Done}
