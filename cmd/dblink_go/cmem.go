@@ -36,6 +36,18 @@ func (b *cBlock) alloc() { b.base = callocBytes(b.size) }
 // tests can make it fail.
 var callocBytes = func(n uintptr) unsafe.Pointer { return C.calloc(1, C.size_t(n)) }
 
+// cString copies s into a NUL-terminated calloc()ed string for the shim,
+// or returns NULL when the memory is refused (cgo's C.CString would end
+// the process instead).
+func cString(s string) *C.char {
+	p := callocBytes(uintptr(len(s)) + 1)
+	if p == nil {
+		return nil
+	}
+	copy(unsafe.Slice((*byte)(p), len(s)), s)
+	return (*C.char)(p)
+}
+
 func (b *cBlock) at(off uintptr) unsafe.Pointer { return unsafe.Add(b.base, off) }
 
 // putString copies s with a NUL at off and returns its C pointer.

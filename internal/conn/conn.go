@@ -201,7 +201,7 @@ func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
 // Close ends the session politely (a Terminate message) once no operation
 // uses the connection, or abruptly when ctx ends first.
 func (c *Conn) Close(ctx context.Context) {
-	c.closing()
+	defer c.closing() // the socket is closed now
 	select {
 	case c.sem <- struct{}{}:
 		deadline := time.Now().Add(closeTimeout)
@@ -277,9 +277,30 @@ func logNotice(_ *pgconn.PgConn, n *pgconn.Notice) {
 // closeTimeout bounds a polite close; past it the socket is cut.
 const closeTimeout = 2 * time.Second
 
-// CloseSoon closes c in the background (used where the backend must not wait).
-func (c *Conn) CloseSoon() {
+// Cut closes c's socket at once, whoever holds it (an operation that
+// holds it fails on its next read); for a connection whose state is
+// unknown.
+func (c *Conn) Cut() {
+	c.closed.Store(true)
+	if c.w != nil { // nil: a test's stand-in
+		c.w.sk.Close()
+	}
 	c.closing()
+}
+
+// CloseSoon closes c without waiting: at once when no operation holds it,
+// else in the background once the holder lets go (or cut after
+// closeTimeout).
+func (c *Conn) CloseSoon() {
+	if c.tryAcquire() {
+		// idle: closed at once, as PQfinish does, so the slot is free
+		// for the backend's next connect
+		c.w.terminateNow()
+		c.closed.Store(true)
+		c.Let()
+		c.closing()
+		return
+	}
 	go func() {
 		defer recoverQuietly()
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
@@ -288,10 +309,11 @@ func (c *Conn) CloseSoon() {
 	}()
 }
 
-// OnClose sets f to run once, on the caller's goroutine, when c starts
-// closing (Close or CloseSoon): the owner's count of open connections drops
-// when the close is decided, as contrib releases a connection's
-// external-FD slot next to PQfinish. Set it before c is shared.
+// OnClose sets f to run once, when c's socket has been closed (by Close or
+// CloseSoon, perhaps on another goroutine): the owner's count of open
+// connections drops then, and with it the external-FD slot the shim holds
+// for it, not while the descriptor is still open. Set it before c is
+// shared.
 func (c *Conn) OnClose(f func()) { c.onClose = f }
 
 func (c *Conn) closing() {
@@ -322,7 +344,7 @@ func (c *Conn) ConsumeInput() (more bool) {
 	if c.closed.Load() || !c.tryAcquire() {
 		return false
 	}
-	defer c.release()
+	defer c.Let() // the backend's thread held it: nobody waits to be woken
 	closed, more := c.w.consumeInput()
 	if closed {
 		c.closed.Store(true)

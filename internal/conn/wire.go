@@ -245,6 +245,12 @@ func (w *wire) consumeInput() (closed, more bool) {
 	}
 	w.sk.setNonblock(true)
 	defer w.sk.setNonblock(false)
+	return w.readIdle()
+}
+
+// readIdle is consumeInput's loop: parse, then read, until nothing more
+// has arrived or the call's work is done.
+func (w *wire) readIdle() (closed, more bool) {
 	w.budget()
 	defer w.unlimited()
 	for {
@@ -322,6 +328,17 @@ func (w *wire) terminate(deadline time.Time) {
 	if w.flushBlocking() == nil {
 		_ = w.send(&pgproto3.Terminate{})
 	}
+	w.nc.Close()
+}
+
+// terminateNow sends Terminate if the socket takes it at once, and
+// closes: the backend's thread never waits on a remote to close.
+func (w *wire) terminateNow() {
+	w.sk.setNonblock(true)
+	if w.sk.flush() == nil {
+		_ = w.send(&pgproto3.Terminate{})
+	}
+	w.sk.setNonblock(false)
 	w.nc.Close()
 }
 
@@ -792,7 +809,7 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 // result. Bounded like a poll.
 func (q *Run) SkimNotifications() {
 	w := q.w
-	if q.finished || w.sk.raw == nil {
+	if q.finished {
 		return
 	}
 	nonblock := w.sk.nonblock.Load()

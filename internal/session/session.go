@@ -156,6 +156,29 @@ func errInUse(name *string) error {
 		Detail: "A dblink call reading from it has not finished; it cannot be closed or replaced until then."}
 }
 
+// Abort gives up the connection that p ran on, after p panicked: p's
+// state is unknown, so rather than leave the connection busy for the rest
+// of the session it is cut and its name freed (a later call finds no such
+// connection, and a new one may take the name).
+func (s *Session) Abort(p Polled) {
+	drop := func(e *entry) bool {
+		if e == nil || (e.active != p && (e.pending == nil || e.pending.src != p)) {
+			return false
+		}
+		e.active, e.pending = nil, nil
+		e.c.Cut()
+		return true
+	}
+	if drop(s.reg.Unnamed()) {
+		s.reg.SetUnnamed(nil)
+	}
+	for _, name := range s.reg.Names() {
+		if drop(s.reg.Get(name)) {
+			s.reg.Remove(name)
+		}
+	}
+}
+
 // entryOf returns a registered connection (the unnamed one when name is
 // nil), or nil.
 func (s *Session) entryOf(name *string) *entry {
