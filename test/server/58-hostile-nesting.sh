@@ -7,6 +7,14 @@
 #       dblink() of that pg_sleep, RESET, then a plain dblink() statement:
 #       the plain statement never fails with 57014 (a late cancel request
 #       that hit the next statement).  Contrib 15 sends no cancel: 0.
+#   (6b) The same, made certain with the fake server: its cancel requests
+#       take effect 400 ms after they arrive (a busy postmaster), and only
+#       then is the request's socket closed. statement_timeout cancels a
+#       statement that then ends on its own at 200 ms; the next statement
+#       runs 150-650 ms. Before a cancel request was waited for, the
+#       connection was handed back at 200 ms and the late cancel (500 ms)
+#       hit the next statement; now the next one starts after it, when the
+#       session is idle and the fake server drops it, as PostgreSQL does.
 #   (7) dblink_disconnect('c') from a domain CHECK (a plpgsql function)
 #       while dblink() converts a result of c, a small one and one of
 #       100,000 rows: an ERROR (contrib 15: "out of memory", with its
@@ -69,6 +77,20 @@ sq <"$TMPDIR/late-cancel.sql"
 n=$(grep -c '^spurious' <<<"$OUT")
 check "(6) no late cancel hit the next statement in 60 rounds ($n did: $(grep -m1 '^spurious' <<<"$OUT"))" [ "$n" = 0 ]
 check "(6) every plain statement ran ($(grep -c '^fine' <<<"$OUT") of 60)" [ "$(grep -c -e '^fine' -e '^spurious' <<<"$OUT")" = 60 ]
+
+# --- (6b) a late cancel made certain -----------------------------------------------
+sq <<-SQL
+SELECT dblink_connect('s', '$FCONN dbname=''s:auth params key slowcancel:400 Z''');
+SET statement_timeout = '100ms';
+SELECT 'first', * FROM dblink('s', 's:T1 D:a sleep:200 checkcancel C Z') AS t(a text);
+RESET statement_timeout;
+SELECT 'next', * FROM dblink('s', 's:T1 D:b sleep:150 checkcancel sleep:500 checkcancel C Z') AS t(a text);
+SQL
+check "(6b) a cancel that arrived late did not hit the next statement (${OUT//$'\n'/ | })" \
+	grep -qx 'next|b' <<<"$OUT"
+check "(6b) ... and the first statement was cancelled" grep -q 'canceling statement due to statement timeout' <<<"$OUT"
+check "(6b) ... and the cancel request reached the server, late ($(grep '^cancel-applied' "$FEVENTS" | head -n1))" \
+	grep -q '^cancel-applied' "$FEVENTS"
 
 # --- (7) dblink_disconnect nested in a conversion ----------------------------------
 for rows in 3 100000; do

@@ -44,6 +44,12 @@
 #   close      close the socket
 #   sleep:ms   wait
 #   waitcancel wait (at most 10 s) for a CancelRequest for this session
+#   slowcancel:ms  (at startup) this session's cancel requests take effect
+#              ms after they arrive, and only then is the request's socket
+#              closed, as a busy postmaster's would be; like a real
+#              server's, a cancel that lands while the session is idle is
+#              dropped, one that lands while a query runs marks it
+#   checkcancel  a marked query ends here: ERROR 57014, ReadyForQuery
 #   waitmsg    wait for the next frontend message (e.g. CopyFail)
 import os
 import socket
@@ -54,6 +60,7 @@ import time
 
 LOCK = threading.Lock()
 CANCELS = {}  # pid -> threading.Event
+SESSIONS = {}  # pid -> Session
 NEXT_PID = [1000]
 
 
@@ -141,6 +148,10 @@ class Session:
             self.pid = NEXT_PID[0]
             NEXT_PID[0] += 1
             CANCELS[self.pid] = threading.Event()
+            SESSIONS[self.pid] = self
+        self.cancel_delay = 0
+        self.busy = False
+        self.cancelled = False
 
     def send(self, b):
         # a script's messages go out together (one write, as a server
@@ -257,6 +268,13 @@ class Session:
                 time.sleep(int(tok[6:]) / 1000)
             elif tok == 'waitcancel':
                 CANCELS[self.pid].wait(10)
+            elif tok.startswith('slowcancel:'):
+                self.cancel_delay = int(tok[11:])
+            elif tok == 'checkcancel':
+                if self.cancelled:
+                    self.send(msg('E', fields('ERROR', '57014', 'canceling statement due to user request')))
+                    self.send(msg('Z', self.tx.encode()))
+                    return
             elif tok == 'waitmsg':
                 t, body = self.read_msg()
                 log('msg %d %s' % (self.pid, t))
@@ -298,6 +316,11 @@ class Session:
                 if code == 80877102:
                     pid, key = struct.unpack('!II', body[4:12])
                     log('cancel %d %d' % (pid, key))
+                    target = SESSIONS.get(pid)
+                    if target and target.cancel_delay:
+                        time.sleep(target.cancel_delay / 1000)
+                        target.cancelled = target.busy
+                        log('cancel-applied %d %s' % (pid, 'busy' if target.busy else 'idle'))
                     ev = CANCELS.get(pid)
                     if ev:
                         ev.set()
@@ -318,7 +341,11 @@ class Session:
                     continue
                 q = body.rstrip(b'\0').decode()
                 log('query %d %s' % (self.pid, q))
-                self.answer(q)
+                self.busy, self.cancelled = True, False
+                try:
+                    self.answer(q)
+                finally:
+                    self.busy = False
         except Closed as e:
             how = str(e)
         except OSError:
