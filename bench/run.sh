@@ -55,6 +55,7 @@ N_A=$(scaled 1000000)
 N_B=$(scaled 100000)
 N_C=$(scaled 300)
 N_D=$(scaled 3000)
+N_S=$(scaled 200)
 Q_A="SELECT i, md5(i::text), ARRAY[i,i+1,i+2] FROM generate_series(1,$N_A) i"
 Q_B="SELECT repeat(md5(i::text), 32) FROM generate_series(1,$N_B) i"
 
@@ -130,7 +131,7 @@ median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR =
 # A job is one psql session running bench/sql/JOB.sql; it prints
 # `@@ metric value` lines.  JOB_ARGS: its psql variables; JOB_ROWS: the
 # row-count checks (metric=expected).
-JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call)
+JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced)
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	for j in $BENCH_ONLY; do
 		[[ -f $BENCH_DIR/sql/$j.sql ]] || { say "BENCH_ONLY: no job $j (one of: ${JOBS[*]})"; exit 2; }
@@ -140,6 +141,7 @@ fi
 declare -A JOB_ARGS=(
 	[a_persistent]="q" [a_transient]="q" [b_wide]="qb"
 	[c_connect]="nc" [d_exec]="nd" [d_query]="nd" [d_pinned]="nd" [e_first_call]=""
+	[f_spaced]="fs"
 )
 declare -A JOB_ROWS=(
 	[a_persistent]="a_rows=$N_A" [a_transient]="a2_rows=$N_A" [b_wide]="b_rows=$N_B"
@@ -150,6 +152,7 @@ declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
 	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
 	[d_exec]="d1" [d_query]="d2" [d_pinned]="d1s d1x" [e_first_call]="e e0"
+	[f_spaced]="i ic ir j jr"
 )
 
 # run_job SIDE JOB RUN: one measurement; records VAL or JOB_ERR.
@@ -162,6 +165,7 @@ run_job() {
 		qb) args+=( -v "q=$Q_B" ) ;;
 		nc) args+=( -v "n=$N_C" ) ;;
 		nd) args+=( -v "n=$N_D" ) ;;
+		fs) args+=( -v "ns=$N_S" -v "nd=$N_D" ) ;;
 		esac
 	done
 	out=$DBLINK_TMP/out-$side-$job-$run.txt
@@ -267,7 +271,7 @@ side_error() {
 	echo "${JOB_ERR[$side:$job]:-}"
 }
 
-# metric|label|unit (ms, or kB shown as MB)|check (ratio:X, plus:X, info)
+# metric|label|unit (ms, us, or kB shown as MB)|check (ratio:X, plus:X, info)
 METRICS=(
 	"a|(a) ${N_A} rows (int,text,int[]), persistent conn|ms|ratio:0.8"
 	"a2|(a') same, transient conn (connect+query)|ms|info"
@@ -283,6 +287,11 @@ METRICS=(
 	"f0|(f') backend VmRSS at session start|kB|info"
 	"g|(g) backend RssAnon after (a)|kB|plus:3"
 	"h|(h) backend CPU time (all threads) for (a)|ms|info"
+	"i|(i) dblink('SELECT 1') 12 ms after the last, per call|us|ratio:1.0"
+	"ic|(i) our backend's CPU per spaced call|us|ratio:0.8"
+	"ir|(i) remote backend's CPU per spaced call|us|ratio:1.0"
+	"j|(j) our backend's CPU per call, 3,000 in a row|us|ratio:0.8"
+	"jr|(j) remote backend's CPU per call, 3,000 in a row|us|ratio:1.0"
 )
 
 LINE_FMT='%-48s %12s %12s %8s %12s  %s\n'
@@ -307,7 +316,7 @@ report() {
 		cm=$(values contrib "$metric" | median)
 		om=$(values ours "$metric" | median)
 		ratio=$(pair_ratios "$metric" | median)
-		local scale=1 u=ms
+		local scale=1 u=$unit
 		[[ $unit == kB ]] && { scale=1024; u=MB; }
 		cv=error ov=error
 		[[ -n $cm ]] && cv=$(awk -v v="$cm" -v s="$scale" -v u="$u" 'BEGIN { printf "%.1f %s", v / s, u }')

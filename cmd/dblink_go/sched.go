@@ -13,18 +13,35 @@ import (
 // the callback goroutine to yield, which parks the backend's thread on a
 // futex. Measured on a loop of small dblink_exec calls: 5-6 futex and 3
 // nanosleep calls per round trip, and round trips 10 % slower. Yielding
-// on our own terms every few milliseconds shows sysmon a scheduled P, and
-// the storm stops (0.6 futex calls per round trip).
+// on our own terms every few milliseconds of a busy stretch shows sysmon
+// a scheduled P, and the storm stops (0.6 futex calls per round trip).
+//
+// A yield of the locked callback goroutine is itself a hand-off to
+// another thread and back, so it is made only within a busy stretch:
+// calls spaced further apart than busyGap (a job logging a step now and
+// then) never yield. Yielding there cost 1.2 ms of CPU per call spaced
+// 12 ms apart, against 0.4 ms without (bench row (i)).
 
 // yieldEvery is well under forcePreemptNS (10 ms).
 const yieldEvery = 5 * time.Millisecond
 
-var lastYield time.Time
+// busyGap is the longest pause between polls that still counts as one
+// busy stretch.
+const busyGap = time.Millisecond
 
-// keepScheduled yields the backend's goroutine if it has not for
-// yieldEvery. Called on every poll of an operation.
+var lastYield, lastPoll time.Time
+
+// keepScheduled yields the backend's goroutine if it has been busy for
+// yieldEvery without a yield. Called on every poll of an operation.
 func keepScheduled() {
-	if now := time.Now(); now.Sub(lastYield) > yieldEvery {
+	now := time.Now()
+	busy := now.Sub(lastPoll) < busyGap
+	lastPoll = now
+	if !busy {
+		lastYield = now // a stretch begins
+		return
+	}
+	if now.Sub(lastYield) > yieldEvery {
 		lastYield = now
 		runtime.Gosched()
 	}
