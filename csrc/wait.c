@@ -22,7 +22,6 @@
 #include "dblink.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/memutils.h"
 
 /*
@@ -71,7 +70,7 @@ wait_get_set(const DgItem *item)
 	wait_set = NULL;
 	wait_sock_pos = -1;
 	{
-		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 4);
+		WaitEventSet *set = dblink_create_wait_event_set(4);
 
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		wait_notify_pos = AddWaitEventToSet(set, WL_SOCKET_READABLE, gocore_notify_fd(), NULL, NULL);
