@@ -198,6 +198,7 @@ run_major() {
 	wait "$CHILD"
 	rc=$?
 	CHILD=
+	[[ $BUILD_ONLY == 1 ]] || say "pg_regress results of PostgreSQL $major ($KIND): $root/tmp/dblink-matrix-results/$KIND"
 	umount_all
 	rm -rf -- "$work"
 	flock -u 9

@@ -95,7 +95,9 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if s.RequirePassword && isPolicyFailure(err, cfg.RequireAuth) {
+		// the password rule's refusal, unless the list was the string's own
+		// require_auth (then it is libpq's failure, as contrib reports it)
+		if s.RequirePassword && cfg.RequireAuth != p.opts["require_auth"] && isPolicyFailure(err, cfg.RequireAuth) {
 			return nil, errPasswordNotRequested()
 		}
 		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
