@@ -6,7 +6,7 @@
  * (`make PG_CONFIG=...`).  Every difference of the server's C API that the
  * shim meets is wrapped here behind PG_VERSION_NUM, so the other files use
  * one spelling.  What differs in behaviour per major (messages, libpq
- * options, wait events) is not decided here: the Go core is the same for
+ * options) is not decided here: the Go core is the same for
  * every major and is told the major at load (gocore.c), and the option
  * table has a "since" column (foreign.c, internal/conn/keywords.go).
  *
@@ -20,9 +20,6 @@
 #include "utils/resowner.h"
 #if PG_VERSION_NUM >= 180000
 #include "storage/waiteventset.h"	/* WaitEventSet moved out of latch.h */
-#endif
-#if PG_VERSION_NUM >= 170000
-#include "utils/wait_event.h"	/* WaitEventExtensionNew */
 #endif
 
 /*
@@ -65,18 +62,6 @@
 #define DBLINK_HINT_CLOSEST_MATCH 1
 #else
 #define DBLINK_HINT_CLOSEST_MATCH 0
-#endif
-
-/*
- * Named wait events of our own (pg_wait_events, pg_stat_activity) exist
- * since 17; before, every wait is the generic "Extension".
- */
-#if PG_VERSION_NUM >= 170000
-#define DBLINK_HAVE_CUSTOM_WAIT_EVENTS 1
-#define dblink_wait_event_new(name) WaitEventExtensionNew(name)
-#else
-#define DBLINK_HAVE_CUSTOM_WAIT_EVENTS 0
-#define dblink_wait_event_new(name) PG_WAIT_EXTENSION
 #endif
 
 #endif							/* DBLINK_COMPAT_H */
