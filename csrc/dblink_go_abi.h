@@ -50,8 +50,11 @@ typedef struct DgBatch
 	int32_t		result_no;		/* which result of the query string, from 1 */
 	int32_t		ncols;
 	int32_t		nrows;			/* may be 0: announces a row result's shape */
-	int32_t    *offsets;
+	int32_t    *offsets;		/* nrows * ncols of them */
 	char	   *data;
+	int64_t		noffsets;		/* the length of offsets, and of data in */
+	int64_t		datalen;		/* bytes: the shim checks the batch against
+								 * them before it reads a value */
 	char	   *datestyle;		/* remote DateStyle when the result began */
 	char	   *intervalstyle;	/* remote IntervalStyle when the result began */
 } DgBatch;
@@ -129,6 +132,9 @@ typedef struct DgItem
 /* DgItem.wait_events */
 #define DG_WAIT_READ	1
 #define DG_WAIT_WRITE	2
+#define DG_WAIT_AGAIN	4		/* no wait: poll again at once, after serving
+								 * interrupts (a call stops at a bound on the
+								 * work it does, input still to parse) */
 
 /* Where a query goes. */
 typedef struct DgTarget
@@ -215,7 +221,7 @@ typedef const DgConnectOptions const_DgConnectOptions;
 	X(void, dg_shutdown, (void)) \
 	X(DgOp, dg_connect, (const char *name, const char *connstr, const DgConnectOptions *opts)) \
 	X(DgError *, dg_check_password, (const char *connstr, const DgConnectOptions *opts)) \
-	X(int, dg_disconnect, (const char *name)) \
+	X(int, dg_disconnect, (const char *name, DgError **err)) \
 	X(int, dg_has_connection, (const char *name)) \
 	X(char *, dg_connection_names, (int *count)) \
 	X(DgConnInfo *, dg_connections, (int32_t *count)) \

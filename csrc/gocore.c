@@ -198,7 +198,11 @@ gocore_connect_options(void)
 static char *
 gocore_take_string(char *s)
 {
-	char	   *copy = pstrdup(s ? s : "");
+	char	   *copy;
+
+	if (s == NULL)
+		dblink_out_of_memory();	/* refused in the Go core */
+	copy = pstrdup(s);
 
 	free(s);
 	return copy;
@@ -315,9 +319,12 @@ bool
 gocore_disconnect(const char *name)
 {
 	int			found;
+	DgError    *err = NULL;
 
-	GOCORE_CALL(found = gocore.dg_disconnect(name));
+	GOCORE_CALL(found = gocore.dg_disconnect(name, &err));
 	dblink_extfd_sync();
+	if (found < 0)
+		dblink_raise(err);		/* in use: it cannot be closed now */
 	return found != 0;
 }
 
@@ -402,12 +409,12 @@ gocore_send_query(const char *name, const char *sql, char **notice)
 	int			rc;
 
 	GOCORE_CALL(rc = gocore.dg_send_query(name, sql, &cnotice, &err));
-	if (err != NULL)
+	if (rc < 0)
 	{
 		free(cnotice);
-		dblink_raise(err);
+		dblink_raise(err);		/* a NULL record: out of memory */
 	}
-	*notice = cnotice ? gocore_take_string(cnotice) : NULL;
+	*notice = rc == 0 ? gocore_take_string(cnotice) : NULL;
 	return rc;
 }
 

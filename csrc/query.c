@@ -347,6 +347,42 @@ query_defer_finish(QueryStore *qs, const char *datestyle,
 	qs->deferred = NULL;
 }
 
+static void
+query_bad_batch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("dblink's Go core handed over a malformed batch of rows")));
+}
+
+/*
+ * Check a batch's shape before reading it: as many columns as its result
+ * was begun with, nrows * ncols offsets, and every value starting inside
+ * the data block, which ends with a NUL, so that every value ends inside
+ * it too.  The Go core builds batches this way from what the remote sent;
+ * the shim does not take it on trust, since a batch read out of shape
+ * reads the backend's memory.
+ */
+static void
+query_check_batch(QueryStore *qs, const DgBatch *batch)
+{
+	int64		n;
+	int64		i;
+
+	if (batch->ncols != qs->natts || batch->nrows < 0 || batch->datalen < 0 ||
+		batch->noffsets != (int64) batch->nrows * batch->ncols ||
+		(batch->datalen > 0 && batch->data[batch->datalen - 1] != '\0'))
+		query_bad_batch();
+	n = batch->noffsets;
+	for (i = 0; i < n; i++)
+	{
+		int32		off = batch->offsets[i];
+
+		if (off < -1 || (off >= 0 && off >= batch->datalen))
+			query_bad_batch();
+	}
+}
+
 /* Convert and store one batch of rows, or keep them as text for later. */
 static void
 query_store_batch(QueryStore *qs, const DgBatch *batch, bool defer_later)
@@ -362,6 +398,7 @@ query_store_batch(QueryStore *qs, const DgBatch *batch, bool defer_later)
 		if (defer_later && batch->result_no > 1)
 			query_defer_begin(qs);
 	}
+	query_check_batch(qs, batch);
 	if (batch->nrows == 0)
 		return;
 	if (qs->deferred == NULL)

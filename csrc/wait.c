@@ -103,6 +103,11 @@ dblink_wait_item(DgOp op, DgItem *item)
 		kind = gocore_op_next(op, item);
 		if (kind != DG_PENDING)
 			return kind;
+		if (item->wait_events & DG_WAIT_AGAIN)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
 
 		(void) WaitEventSetWait(wait_get_set(item), -1, &event, 1,
 								PG_WAIT_EXTENSION);

@@ -135,3 +135,24 @@ own_cluster() {
 restart_own_cluster() {
 	as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGFILE" -w -t 60 restart >/dev/null 2>&1
 }
+
+# fakepg_start: start test/server/fakepg.py (a fake PostgreSQL server whose
+# answers are scripts, see there) on 127.0.0.1; sets FPORT, its port,
+# FEVENTS, its event log, and FCONN, a connection string to it (dbname x);
+# it ends with the test (HELPER_PIDS).
+fakepg_start() {
+	local dir=${TMPDIR:?}
+	rm -f "$dir/fakepg.port"
+	FEVENTS=$dir/fakepg.events
+	: >"$FEVENTS"
+	chmod 666 "$FEVENTS"
+	"$(command -v python3)" -u "$(dirname "${BASH_SOURCE[0]}")/server/fakepg.py" \
+		"$dir/fakepg.port" "$FEVENTS" "${1:-600}" >"$dir/fakepg.err" 2>&1 &
+	HELPER_PIDS+=($!)
+	if ! wait_until 10 test -s "$dir/fakepg.port"; then
+		notok "the fake server did not start: $(cat "$dir/fakepg.err")"
+		exit 1
+	fi
+	FPORT=$(head -1 "$dir/fakepg.port")
+	FCONN="host=127.0.0.1 port=$FPORT user=x sslmode=disable"
+}

@@ -57,7 +57,7 @@ func dg_send_query(name, sql *C.const_char, notice **C.char, err **C.DgError) (r
 		return -1
 	}
 	if text != "" {
-		*notice = C.CString(text)
+		*notice = cString(text)
 		return 0
 	}
 	return 1
@@ -104,12 +104,12 @@ func dg_cancel_query(name *C.const_char) (h C.DgOp) {
 //
 //export dg_error_message
 func dg_error_message(name *C.const_char) (text *C.char) {
-	defer recoverTo(func(msg string) { text = C.CString(msg) })
+	defer recoverTo(func(msg string) { text = cString(msg) })
 	msg, err := sess.ErrorMessage(C.GoString(name))
 	if err != nil {
 		msg = conn.AsError(err).Message
 	}
-	return C.CString(msg)
+	return cString(msg)
 }
 
 // dg_get_notify starts reading the notifications of a connection (unnamed

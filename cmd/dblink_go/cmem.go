@@ -36,6 +36,18 @@ func (b *cBlock) alloc() { b.base = callocBytes(b.size) }
 // tests can make it fail.
 var callocBytes = func(n uintptr) unsafe.Pointer { return C.calloc(1, C.size_t(n)) }
 
+// cString copies s into a NUL-terminated calloc()ed string for the shim,
+// or returns NULL when the memory is refused (cgo's C.CString would end
+// the process instead).
+func cString(s string) *C.char {
+	p := callocBytes(uintptr(len(s)) + 1)
+	if p == nil {
+		return nil
+	}
+	copy(unsafe.Slice((*byte)(p), len(s)), s)
+	return (*C.char)(p)
+}
+
 func (b *cBlock) at(off uintptr) unsafe.Pointer { return unsafe.Add(b.base, off) }
 
 // putString copies s with a NUL at off and returns its C pointer.
@@ -92,6 +104,8 @@ func encodeBatch(bt *conn.Batch) any {
 	cb.result_no = C.int32_t(bt.ResultNo)
 	cb.ncols = C.int32_t(bt.NCols)
 	cb.nrows = C.int32_t(bt.NRows)
+	cb.noffsets = C.int64_t(len(bt.Offsets))
+	cb.datalen = C.int64_t(len(bt.Data))
 	cb.offsets = (*C.int32_t)(b.at(offs))
 	copy(unsafe.Slice((*int32)(b.at(offs)), len(bt.Offsets)), bt.Offsets)
 	cb.data = (*C.char)(b.at(data))

@@ -54,7 +54,7 @@ var (
 //
 //export dg_init
 func dg_init(notify_fd C.int, envp **C.char, remote_notices *C.int32_t, errmsg **C.char) (rc C.int) {
-	defer recoverTo(func(msg string) { *errmsg = C.CString(msg); rc = -1 })
+	defer recoverTo(func(msg string) { *errmsg = cString(msg); rc = -1 })
 	notifyFD = int(notify_fd)
 	conn.SetNoticeMode(func() conn.NoticeMode {
 		return conn.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
@@ -111,6 +111,10 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 
 // setWait names the socket a DG_PENDING item waits on.
 func setWait(item *C.DgItem, w *op.Wait) {
+	if w.Again {
+		item.wait_events = C.DG_WAIT_AGAIN
+		return
+	}
 	item.wait_fd = C.int32_t(w.FD)
 	item.wait_id = C.uint64_t(w.ID)
 	item.wait_events = C.DG_WAIT_READ
@@ -126,6 +130,7 @@ func setWait(item *C.DgItem, w *op.Wait) {
 func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	*item = C.DgItem{wait_fd: -1}
 	defer recoverTo(func(msg string) {
+		dropAfterPanic(h)
 		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg}), wait_fd: -1, sockets: -1}
 		kind = C.DG_ERROR
 	})
@@ -148,7 +153,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	}
 	switch it.Kind {
 	case op.Pending:
-		if w := it.Wait; w != nil && w.FD >= 0 {
+		if w := it.Wait; w != nil && (w.FD >= 0 || w.Again) {
 			setWait(item, w)
 		}
 	case op.ResultEnd:
@@ -157,9 +162,9 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		item.batch = (*C.DgBatch)(it.Payload.(unsafe.Pointer))
 	case op.Command:
 		item.result_no = C.int32_t(it.ResultNo)
-		item.text = C.CString(it.Text)
+		item.text = cString(it.Text)
 	case op.Done:
-		item.text = C.CString(it.Text)
+		item.text = cString(it.Text)
 	case op.Failed:
 		item.error = cError(conn.AsError(it.Err))
 	}
@@ -167,12 +172,42 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		item.had_rows = 1
 	}
 	if it.DateStyle != "" {
-		item.datestyle = C.CString(it.DateStyle)
+		item.datestyle = cString(it.DateStyle)
 	}
 	if it.IntervalStyle != "" {
-		item.intervalstyle = C.CString(it.IntervalStyle)
+		item.intervalstyle = cString(it.IntervalStyle)
+	}
+	if (it.Kind == op.Command || it.Kind == op.Done) && item.text == nil ||
+		it.DateStyle != "" && item.datestyle == nil || it.IntervalStyle != "" && item.intervalstyle == nil {
+		// refused: the shim reports a DG_ERROR without its record as out
+		// of memory, and the operation ends with it
+		freeItem(item)
+		if it.Kind != op.Done && it.Kind != op.Failed { // those released it already
+			dropAfterPanic(h)
+		}
+		*item = C.DgItem{kind: C.DG_ERROR, wait_fd: -1, sockets: C.int32_t(sess.Sockets())}
 	}
 	return C.int(item.kind)
+}
+
+// dropAfterPanic ends an operation whose poll panicked (or whose item
+// could not be copied for the shim): the shim takes the DG_ERROR it gets
+// as final and never releases it, so the operation must not stay behind
+// holding its connection.
+func dropAfterPanic(h C.DgOp) {
+	defer func() { _ = recover() }()
+	ch := cgo.Handle(h)
+	p, _ := ch.Value().(polled)
+	ch.Delete()
+	sess.Abort(p)
+}
+
+// freeItem frees what an item holds for the shim.
+func freeItem(item *C.DgItem) {
+	for _, p := range []unsafe.Pointer{unsafe.Pointer(item.batch), unsafe.Pointer(item.text), unsafe.Pointer(item.error),
+		unsafe.Pointer(item.datestyle), unsafe.Pointer(item.intervalstyle), unsafe.Pointer(item.notices)} {
+		C.free(p)
+	}
 }
 
 // dg_op_release ends the shim's interest in an operation, cancelling it
@@ -204,12 +239,19 @@ func dg_op_discard(h C.DgOp) {
 }
 
 // dg_disconnect closes a connection (unnamed when name is NULL); returns 1
-// if there was one.
+// if there was one, 0 if not, or -1 with *err set (malloc()ed) when it
+// cannot be closed now.
 //
 //export dg_disconnect
-func dg_disconnect(name *C.const_char) (found C.int) {
+func dg_disconnect(name *C.const_char, err **C.DgError) (found C.int) {
+	*err = nil
 	defer recoverTo(func(string) {})
-	if sess.Disconnect(optString(name)) {
+	ok, e := sess.Disconnect(optString(name))
+	switch {
+	case e != nil:
+		*err = cError(conn.AsError(e))
+		return -1
+	case ok:
 		return 1
 	}
 	return 0
@@ -281,11 +323,11 @@ func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
 //
 //export dg_debug_state
 func dg_debug_state() (line *C.char) {
-	defer recoverTo(func(msg string) { line = C.CString(msg) })
+	defer recoverTo(func(msg string) { line = cString(msg) })
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := sess.Stats()
-	return C.CString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d gomaxprocs=%d total_alloc_kb=%d gcs=%d",
+	return cString(fmt.Sprintf("goroutines=%d connections=%d operations=%d heap_inuse_kb=%d gomaxprocs=%d total_alloc_kb=%d gcs=%d",
 		runtime.NumGoroutine(), st.Connections, st.Operations, ms.HeapInuse/1024, runtime.GOMAXPROCS(0), ms.TotalAlloc/1024, ms.NumGC))
 }
 

@@ -639,11 +639,40 @@ func (d *dialer) readTCPOptions(o Options) error {
 // libpq takes at most 30,000 bytes there.
 const startupMessageLimit = 1 << 20
 
-// buildFrontend is pgconn's reader with startupMessageLimit.
+// startupBytesLimit bounds all that pgconn reads while it connects: a
+// server that sends settings or notices without end would grow pgconn's
+// map of settings until the Go heap gave out (a fatal error, which
+// crash-restarts the cluster). A real start-up is a few kB.
+const startupBytesLimit = 8 << 20
+
+// errStartupTooLong ends a connect whose server would not stop talking.
+var errStartupTooLong = fmt.Errorf("server sent more than %d MB while the connection was being established", startupBytesLimit>>20)
+
+// buildFrontend is pgconn's reader with startupMessageLimit, over at most
+// startupBytesLimit of the connection (the wire reads it directly once
+// pgconn hands it over).
 func buildFrontend(r io.Reader, w io.Writer) *pgproto3.Frontend {
-	f := pgproto3.NewFrontend(r, w)
+	f := pgproto3.NewFrontend(&startupReader{r: r, left: startupBytesLimit}, w)
 	f.SetMaxBodyLen(startupMessageLimit)
 	return f
+}
+
+// startupReader is a reader that fails after its first left bytes.
+type startupReader struct {
+	r    io.Reader
+	left int
+}
+
+func (s *startupReader) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, errStartupTooLong
+	}
+	if len(p) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= n
+	return n, err
 }
 
 // DialContext is the pgconn DialFunc.

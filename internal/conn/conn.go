@@ -117,8 +117,11 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 const maxQueuedNotifications = 64 << 20 // bytes of channel names and payloads
 
 func (c *Conn) queueNotification(n Notification) {
-	c.notifications.push(n, len(n.Channel)+len(n.Payload)+64)
+	c.notifications.push(n, n.size())
 }
+
+// size is what a notification counts for in its queue.
+func (n Notification) size() int { return len(n.Channel) + len(n.Payload) + 64 }
 
 // SetWake sets the function called whenever an operation lets go of the
 // connection. Call it before c is shared.
@@ -200,7 +203,7 @@ func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
 // Close ends the session politely (a Terminate message) once no operation
 // uses the connection, or abruptly when ctx ends first.
 func (c *Conn) Close(ctx context.Context) {
-	c.closing()
+	defer c.closing() // the socket is closed now
 	select {
 	case c.sem <- struct{}{}:
 		deadline := time.Now().Add(closeTimeout)
@@ -224,7 +227,16 @@ func (c *Conn) PID() uint32 { return c.w.pg.PID() }
 // CancelRequest asks the remote server to cancel whatever the connection is
 // running, on a separate connection, as libpq's PQcancel does (pgconn's
 // request, made from the handed-over connection's address and keys).
-func (c *Conn) CancelRequest(ctx context.Context) error { return c.w.pg.CancelRequest(ctx) }
+func (c *Conn) CancelRequest(ctx context.Context) error {
+	if !c.w.cancellable() {
+		return errNoCancelKey
+	}
+	return c.w.pg.CancelRequest(ctx)
+}
+
+// errNoCancelKey: the server sent no BackendKeyData, so no cancel request
+// can name its session (libpq would send pid 0 and key 0).
+var errNoCancelKey = errors.New("server sent no cancel key")
 
 // acquire waits for the connection to be free.
 func (c *Conn) acquire(ctx context.Context) error {
@@ -267,9 +279,30 @@ func logNotice(_ *pgconn.PgConn, n *pgconn.Notice) {
 // closeTimeout bounds a polite close; past it the socket is cut.
 const closeTimeout = 2 * time.Second
 
-// CloseSoon closes c in the background (used where the backend must not wait).
-func (c *Conn) CloseSoon() {
+// Cut closes c's socket at once, whoever holds it (an operation that
+// holds it fails on its next read); for a connection whose state is
+// unknown.
+func (c *Conn) Cut() {
+	c.closed.Store(true)
+	if c.w != nil { // nil: a test's stand-in
+		c.w.sk.Close()
+	}
 	c.closing()
+}
+
+// CloseSoon closes c without waiting: at once when no operation holds it,
+// else in the background once the holder lets go (or cut after
+// closeTimeout).
+func (c *Conn) CloseSoon() {
+	if c.tryAcquire() {
+		// idle: closed at once, as PQfinish does, so the slot is free
+		// for the backend's next connect
+		c.w.terminateNow()
+		c.closed.Store(true)
+		c.Let()
+		c.closing()
+		return
+	}
 	go func() {
 		defer recoverQuietly()
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
@@ -278,10 +311,11 @@ func (c *Conn) CloseSoon() {
 	}()
 }
 
-// OnClose sets f to run once, on the caller's goroutine, when c starts
-// closing (Close or CloseSoon): the owner's count of open connections drops
-// when the close is decided, as contrib releases a connection's
-// external-FD slot next to PQfinish. Set it before c is shared.
+// OnClose sets f to run once, when c's socket has been closed (by Close or
+// CloseSoon, perhaps on another goroutine): the owner's count of open
+// connections drops then, and with it the external-FD slot the shim holds
+// for it, not while the descriptor is still open. Set it before c is
+// shared.
 func (c *Conn) OnClose(f func()) { c.onClose = f }
 
 func (c *Conn) closing() {
@@ -306,20 +340,27 @@ func (c *Conn) IsClosed() bool { return c.closed.Load() }
 // waiting, as PQconsumeInput does: nothing is sent. It does nothing while
 // an operation uses the connection (that operation reads it anyway). A
 // FATAL error or a broken socket marks the connection closed, as it would
-// for libpq.
-func (c *Conn) ConsumeInput() {
+// for libpq. A call does bounded work: more reports that input is left,
+// for another call after the backend has served its interrupts.
+func (c *Conn) ConsumeInput() (more bool) {
 	if c.closed.Load() || !c.tryAcquire() {
-		return
+		return false
 	}
-	defer c.release()
-	if c.w.consumeInput() {
+	defer c.Let() // the backend's thread held it: nobody waits to be woken
+	closed, more := c.w.consumeInput()
+	if closed {
 		c.closed.Store(true)
 		c.w.nc.Close()
 	}
+	return more
 }
 
-// TakeNotifications returns the notifications received so far, in arrival
-// order, each once.
-func (c *Conn) TakeNotifications() []Notification {
-	return c.notifications.take()
+// TakeNotifications returns the oldest notifications received and not yet
+// taken, in arrival order, each once: at most n of them and about a
+// batch's bytes, so that handing them over is bounded work.
+func (c *Conn) TakeNotifications(n int) []Notification {
+	return c.notifications.takeUpTo(n, batchBytes, Notification.size)
 }
+
+// Notifications is how many notifications wait to be taken.
+func (c *Conn) Notifications() int { return c.notifications.len() }

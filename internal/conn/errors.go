@@ -130,6 +130,16 @@ func syncLost(hdr []byte, why string) *Error {
 		"%slost synchronization with server: got message type \"%c\", length %d\ninvalid socket", why, hdr[0], n)}
 }
 
+// protocolViolation is the error of a message out of protocol order or
+// malformed, after which the connection is given up (see Run.violation).
+func protocolViolation(format string, args ...any) *Error {
+	return &Error{SQLState: "08006", Remote: true, Message: fmt.Sprintf(format, args...)}
+}
+
+// errCopyOut ends a COPY TO STDOUT, whose data dblink has nowhere to put:
+// it is read and dropped, and the connection goes on.
+var errCopyOut = &Error{SQLState: "0A000", Remote: true, Message: "COPY TO STDOUT is not supported by dblink"}
+
 // errResultMemory is libpq's report of a row it has no memory for; the
 // connection goes on.
 var errResultMemory = &Error{SQLState: "08006", Remote: true, Message: "out of memory for query result"}

@@ -83,12 +83,15 @@ func TestNotificationQueueBounded(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		c.queueNotification(Notification{Channel: "ch", Payload: payload})
 	}
-	got := c.TakeNotifications()
+	var got []Notification
+	for more := c.TakeNotifications(1000); len(more) > 0; more = c.TakeNotifications(1000) {
+		got = append(got, more...)
+	}
 	if len(got) == 0 || len(got) >= 200 || len(got)*len(payload) > maxQueuedNotifications {
 		t.Fatalf("%d notifications of 1 MB kept", len(got))
 	}
 	c.queueNotification(Notification{Channel: "ch", Payload: "after"})
-	if got := c.TakeNotifications(); len(got) != 1 || got[0].Payload != "after" {
+	if got := c.TakeNotifications(1000); len(got) != 1 || got[0].Payload != "after" {
 		t.Fatalf("after reading: %v", got)
 	}
 }

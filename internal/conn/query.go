@@ -172,13 +172,15 @@ func (b *Batch) add(values [][]byte) bool {
 // grow returns s with room for n more elements. It doubles while s is
 // small, then goes straight to a batch's size: a large result's first
 // batch makes no more garbage than itself (append's 1.25x steps made five
-// times as much), and a small result stays small.
+// times as much), and a small result stays small. Past a batch's size
+// (one value longer than a batch) it doubles again, so growing stays
+// linear.
 func grow[T any](s []T, n, limit int) []T {
 	if cap(s)-len(s) >= n {
 		return s
 	}
 	c := max(2*cap(s), 64)
-	if c > limit/16 {
+	if c > limit/16 && cap(s) < limit {
 		c = limit + limit/8
 	}
 	g := make([]T, len(s), max(c, len(s)+n))

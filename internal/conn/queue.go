@@ -35,6 +35,33 @@ func (q *boundedQueue[T]) push(it T, size int) {
 	q.items = append(q.items, it)
 }
 
+// takeUpTo returns the first items, at most n of them and about max
+// bytes (at least one), and leaves the rest queued.
+func (q *boundedQueue[T]) takeUpTo(n, max int, size func(T) int) []T {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k, bytes := 0, 0
+	for k < len(q.items) && k < n && (k == 0 || bytes < max) {
+		bytes += size(q.items[k])
+		k++
+	}
+	items := append([]T(nil), q.items[:k]...)
+	clear(q.items[:k])
+	q.items = q.items[k:]
+	q.bytes -= bytes
+	if len(q.items) == 0 {
+		q.items, q.bytes, q.dropped = nil, 0, false
+	}
+	return items
+}
+
+// len is how many items wait.
+func (q *boundedQueue[T]) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
 // take empties the queue and returns what it held, in arrival order.
 func (q *boundedQueue[T]) take() []T {
 	q.mu.Lock()

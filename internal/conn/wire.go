@@ -35,7 +35,29 @@ type wire struct {
 	// notice handles a NoticeResponse (see notices.go)
 	notice func(*pgconn.Notice)
 	id     uint64 // tells this socket from a later one with the same fd
+	// limited: the backend's thread drives the wire, so a call parses at
+	// most workPerCall bytes of messages (spent) before it returns and
+	// lets the shim serve interrupts; yield says that happened
+	limited bool
+	spent   int
+	yield   bool
 }
+
+// workPerCall bounds what one call from the backend's thread parses: a
+// server that sends notices, notifications or dropped rows without end
+// cannot keep the backend in Go, where its signals wait. Each message
+// counts its size plus msgCost, so tiny messages are bounded too.
+const (
+	workPerCall = 1 << 20
+	msgCost     = 64
+)
+
+// budget starts a call's work on the backend's thread.
+func (w *wire) budget() { w.limited, w.spent, w.yield = true, 0, false }
+
+// unlimited ends the call's bound (goroutines block, and need none);
+// yield stays for the caller to read.
+func (w *wire) unlimited() { w.limited = false }
 
 // wireIDs numbers wires.
 var wireIDs atomic.Uint64
@@ -107,6 +129,10 @@ func (w *wire) message() (typ byte, body []byte, ok bool, err error) {
 	if len(b) < 5 {
 		return 0, nil, false, nil
 	}
+	if w.limited && w.spent >= workPerCall {
+		w.yield = true
+		return 0, nil, false, nil
+	}
 	n := binary.BigEndian.Uint32(b[1:5])
 	if n < 4 || n > uint32(messageLimit(b[0])) {
 		return 0, nil, false, syncLost(b, "")
@@ -116,6 +142,7 @@ func (w *wire) message() (typ byte, body []byte, ok bool, err error) {
 		return 0, nil, false, nil
 	}
 	w.r += end
+	w.spent += end + msgCost
 	return b[0], b[5:end:end], true, nil
 }
 
@@ -194,12 +221,7 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 		case 'N':
 			var m pgproto3.NoticeResponse
 			if m.Decode(body) == nil {
-				e := pgconn.ErrorResponseToPgError((*pgproto3.ErrorResponse)(&m))
-				if w.notice != nil {
-					w.notice((*pgconn.Notice)(e))
-				} else {
-					logNotice(nil, (*pgconn.Notice)(e))
-				}
+				w.handleNotice((*pgconn.Notice)(pgconn.ErrorResponseToPgError((*pgproto3.ErrorResponse)(&m))))
 			}
 		case 'A':
 			var m pgproto3.NotificationResponse
@@ -213,33 +235,68 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 }
 
 // consumeInput reads what has arrived without waiting, as PQconsumeInput:
-// notifications and parameter changes are taken; a FATAL error or a
-// broken socket closes the connection (reported by closed true).
-func (w *wire) consumeInput() (closed bool) {
+// notifications and parameter changes are taken; a FATAL error, a message
+// that answers no query or a broken socket closes the connection
+// (reported by closed true). It parses at most workPerCall; more reports
+// that input may be left for another call.
+func (w *wire) consumeInput() (closed, more bool) {
 	if w.sk.raw == nil {
-		return false
+		return false, false
 	}
 	w.sk.setNonblock(true)
 	defer w.sk.setNonblock(false)
+	return w.readIdle()
+}
+
+// readIdle is consumeInput's loop: parse, then read, until nothing more
+// has arrived or the call's work is done.
+func (w *wire) readIdle() (closed, more bool) {
+	w.budget()
+	defer w.unlimited()
 	for {
-		for {
-			typ, body, ok, err := w.recv()
-			if err != nil {
-				return true
-			}
-			if !ok {
-				break
-			}
-			if typ == 'E' {
-				var m pgproto3.ErrorResponse
-				if m.Decode(body) == nil && m.Severity == "FATAL" {
-					return true
-				}
-			}
+		if err := w.idle(); err != nil {
+			return true, false
+		}
+		if w.yield {
+			return false, true
 		}
 		if err := w.fill(); err != nil {
-			return !errors.Is(err, errWouldBlock)
+			return !errors.Is(err, errWouldBlock), false
 		}
+	}
+}
+
+// idle takes the complete messages that arrived while no query is
+// outstanding. A server may send only asynchronous messages then, and an
+// error before it closes the connection (FATAL, which ends it here; any
+// other is logged as libpq's notice processor would); anything else is a
+// violation, and the connection cannot go on.
+func (w *wire) idle() error {
+	for {
+		typ, body, ok, err := w.recv()
+		if err != nil || !ok {
+			return err
+		}
+		if typ != 'E' {
+			return protocolViolation("message type 0x%02x arrived from server while idle", typ)
+		}
+		var m pgproto3.ErrorResponse
+		if m.Decode(body) != nil {
+			return lostConnection
+		}
+		if m.Severity == "FATAL" {
+			return lostConnection
+		}
+		w.handleNotice((*pgconn.Notice)(pgconn.ErrorResponseToPgError(&m)))
+	}
+}
+
+// handleNotice passes a notice on, or logs it.
+func (w *wire) handleNotice(n *pgconn.Notice) {
+	if w.notice != nil {
+		w.notice(n)
+	} else {
+		logNotice(nil, n)
 	}
 }
 
@@ -274,6 +331,17 @@ func (w *wire) terminate(deadline time.Time) {
 	w.nc.Close()
 }
 
+// terminateNow sends Terminate if the socket takes it at once, and
+// closes: the backend's thread never waits on a remote to close.
+func (w *wire) terminateNow() {
+	w.sk.setNonblock(true)
+	if w.sk.flush() == nil {
+		_ = w.send(&pgproto3.Terminate{})
+	}
+	w.sk.setNonblock(false)
+	w.nc.Close()
+}
+
 // styles are the remote's styles as last reported.
 func (w *wire) styles() Styles {
 	return Styles{DateStyle: w.params["DateStyle"], IntervalStyle: w.params["IntervalStyle"]}
@@ -281,13 +349,17 @@ func (w *wire) styles() Styles {
 
 // watch makes ctx's end cancel the running query as pgconn does: a cancel
 // request right away, and the socket given up cancelDeadlineDelay later.
-// The returned function stops watching and reports whether ctx fired.
+// The returned function stops watching and reports whether ctx fired; it
+// returns only once the cancel request is over, as postgres_fdw waits for
+// its cancel: a request still on its way could cancel the connection's
+// next statement instead.
 func (w *wire) watch(ctx context.Context) func() bool {
 	if ctx.Done() == nil {
 		return func() bool { return false }
 	}
 	var mu sync.Mutex
 	ended, fired := false, false
+	var sent <-chan struct{}
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -295,7 +367,7 @@ func (w *wire) watch(ctx context.Context) func() bool {
 			return
 		}
 		fired = true
-		w.cancelSoon()
+		sent = w.cancelSoon()
 		_ = w.sk.SetDeadline(time.Now().Add(cancelDeadlineDelay))
 	})
 	return func() bool {
@@ -305,6 +377,7 @@ func (w *wire) watch(ctx context.Context) func() bool {
 		ended = true
 		if fired {
 			_ = w.sk.SetDeadline(time.Time{})
+			<-sent
 		}
 		return fired
 	}
@@ -313,15 +386,27 @@ func (w *wire) watch(ctx context.Context) func() bool {
 // cancelTimeoutBound bounds a cancel request sent in the background.
 const cancelTimeoutBound = 10 * time.Second
 
-// cancelSoon sends a cancel request on a goroutine.
-func (w *wire) cancelSoon() {
+// cancelSoon sends a cancel request on a goroutine; the channel closes
+// when it is over. A server that sent no BackendKeyData gets none: there
+// is nothing to name the session by.
+func (w *wire) cancelSoon() <-chan struct{} {
+	done := make(chan struct{})
+	if !w.cancellable() {
+		close(done)
+		return done
+	}
 	go func() {
+		defer close(done)
 		defer func() { _ = recover() }()
 		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeoutBound)
 		defer cancel()
 		_ = w.pg.CancelRequest(ctx)
 	}()
+	return done
 }
+
+// cancellable reports whether the server gave a key to cancel with.
+func (w *wire) cancellable() bool { return w.pg.PID() != 0 || len(w.pg.SecretKey()) != 0 }
 
 // EventKind says what a Run produced.
 type EventKind int
@@ -353,8 +438,9 @@ type Run struct {
 	mode      Mode
 	sent      bool
 	stopped   bool // nothing more is emitted (the receiver went away)
+	state     runState
+	ncols     int // columns of the current row result
 	resultNo  int
-	inRows    bool
 	announced bool // rows of the current result went out already
 	b         *Batch
 	reuse     bool // b was handed out: reset before adding
@@ -365,6 +451,21 @@ type Run struct {
 	finished  bool
 	broken    bool // the connection is unusable
 }
+
+// runState is where a response stands in the simple-query protocol; a
+// message that its state does not allow ends the connection (see
+// violation). Asynchronous messages (ParameterStatus, NoticeResponse,
+// NotificationResponse) may come in any state and never reach it.
+type runState uint8
+
+const (
+	stFirst   runState = iota // nothing of the response yet
+	stBetween                 // between results
+	stRows                    // after a RowDescription: rows, then their end
+	stCopyOut                 // COPY TO STDOUT: its data is read and dropped
+	stCopyIn                  // COPY FROM STDIN refused: its error comes next
+	stErrored                 // after an ErrorResponse: ReadyForQuery only
+)
 
 func (w *wire) newRun(sql string, mode Mode) *Run {
 	return &Run{w: w, sql: sql, mode: mode}
@@ -378,10 +479,9 @@ func (q *Run) collecting() bool { return q.mode == ModeRows && !q.stopped }
 // (with fail_on_error = false), so they are handed over too, and the rest
 // of the response is read and dropped.
 func (q *Run) stopRows(err error) {
-	if q.inRows && q.collecting() && q.b != nil && q.b.NRows > 0 {
+	if q.state == stRows && q.collecting() && q.b != nil && q.b.NRows > 0 {
 		q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
 	}
-	q.inRows = false
 	q.stopped = true
 	if q.err == nil {
 		q.err = err
@@ -399,6 +499,14 @@ func (q *Run) fail(err error) {
 	q.broken, q.finished = true, true
 	q.queued = nil
 	q.w.nc.Close()
+}
+
+// violation ends the run on a message its state does not allow, or one
+// whose contents disagree with its length, in libpq's words where it has
+// them. The connection is given up: an answer out of step would otherwise
+// be taken by a later query for its own.
+func (q *Run) violation(format string, args ...any) {
+	q.fail(protocolViolation(format, args...))
 }
 
 // Result is how the run ended, once it emitted EvDone.
@@ -420,7 +528,7 @@ func (q *Run) sendQuery() {
 }
 
 // step parses input into the next event; ok false when more input is
-// needed.
+// needed, or when the call's work is done (w.yield).
 func (q *Run) step() (ev Event, ok bool) {
 	if q.reuse {
 		q.b.reset()
@@ -459,88 +567,172 @@ func (q *Run) emit(ev Event) {
 	}
 }
 
-// handle applies one message of the response.
+// handle applies one message of the response, in the state it is in.
 func (q *Run) handle(typ byte, body []byte) {
-	switch typ {
-	case 'T': // RowDescription
-		var m pgproto3.RowDescription
-		if m.Decode(body) != nil {
-			q.fail(lostConnection)
+	st := q.state
+	between := st == stFirst || st == stBetween
+	switch {
+	case typ == 'E':
+		q.errorResponse(body)
+	case typ == 'D' && st == stRows:
+		q.dataRow(body)
+	case typ == 'D' && between:
+		q.violation(`server sent data ("D" message) without prior row description ("T" message)`)
+	case typ == 'T' && between:
+		q.rowDescription(body)
+	case typ == 'C' && (between || st == stRows || st == stCopyOut):
+		q.commandComplete(body)
+	case typ == 'I' && between:
+		if len(body) != 0 {
+			q.violation(`message contents do not agree with length in message type "I"`)
 			return
 		}
-		q.resultNo++
-		q.out = Outcome{HadRows: true}
-		q.inRows = true
-		if q.collecting() {
-			q.b = &Batch{ResultNo: q.resultNo, NCols: len(m.Fields), Styles: q.w.styles()}
-			q.announced = false
-		}
-	case 'D': // DataRow
-		if !q.inRows || !q.collecting() || q.b == nil {
-			return
-		}
-		if q.dr.Decode(body) != nil {
-			q.fail(lostConnection)
-			return
-		}
-		if !q.b.add(q.dr.Values) {
-			q.stopRows(errResultMemory)
-			return
-		}
-		if len(q.b.Data) >= batchBytes || len(q.b.Offsets) >= batchValues {
-			q.announced = true
-			q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
-		}
-	case 'C': // CommandComplete
-		var m pgproto3.CommandComplete
-		if m.Decode(body) != nil {
-			q.fail(lostConnection)
-			return
-		}
-		tag := string(m.CommandTag)
-		if q.inRows {
-			q.inRows = false
-			q.out.Tag = tag
-			if q.collecting() && q.b != nil {
-				if q.b.NRows > 0 || !q.announced {
-					q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
-				}
-				q.emit(Event{Kind: EvResultEnd, ResultNo: q.resultNo})
-			}
-			return
-		}
-		q.resultNo++
-		q.out = Outcome{Tag: tag}
-		if q.collecting() {
-			q.emit(Event{Kind: EvCommand, ResultNo: q.resultNo, Tag: tag})
-		}
-	case 'I': // EmptyQueryResponse: contrib reports a remote error without a message
+		// contrib reports a remote error without a message
 		if q.err == nil {
 			q.err = &Error{SQLState: "08006", Remote: true}
 		}
 		q.out = Outcome{}
 		q.Stop()
-	case 'E': // ErrorResponse
-		var m pgproto3.ErrorResponse
-		if m.Decode(body) != nil {
-			q.fail(lostConnection)
-			return
-		}
-		q.stopRows(newServerError(&m, body))
-		if m.Severity == "FATAL" {
-			// the server closes the connection after a FATAL error
-			q.broken, q.finished = true, true
-			q.w.nc.Close()
-		}
-	case 'Z': // ReadyForQuery
-		var m pgproto3.ReadyForQuery
-		if m.Decode(body) == nil {
-			q.w.tx.Store(uint32(m.TxStatus))
-		}
-		q.out.Styles = q.w.styles()
-		q.finished = true
-	case 'G': // CopyInResponse: there is no data to send
+		q.state = stBetween
+	case typ == 'Z' && (st == stBetween || st == stErrored):
+		q.readyForQuery(body)
+	case typ == 'Z' && st == stFirst:
+		q.violation(`server sent ReadyForQuery ("Z" message) before any response to the query`)
+	case typ == 'G' && between: // CopyInResponse: there is no data to send
+		q.state = stCopyIn
 		_ = q.w.send(&pgproto3.CopyFail{Message: "COPY FROM STDIN is not supported by dblink"})
+	case typ == 'H' && between: // CopyOutResponse: read and drop its data
+		q.state = stCopyOut
+		q.stopRows(errCopyOut)
+	case (typ == 'd' || typ == 'c') && st == stCopyOut:
+	default:
+		q.violation(`unexpected response from server; first received character was "%c"`, typ)
+	}
+}
+
+// errorResponse ends the statement with the server's error; only
+// ReadyForQuery may follow, or after a FATAL error nothing.
+func (q *Run) errorResponse(body []byte) {
+	var m pgproto3.ErrorResponse
+	if m.Decode(body) != nil {
+		q.fail(lostConnection)
+		return
+	}
+	if m.Severity == "FATAL" {
+		// the server closes the connection after a FATAL error
+		q.stopRows(newServerError(&m, body))
+		q.broken, q.finished = true, true
+		q.w.nc.Close()
+		return
+	}
+	if q.state == stErrored {
+		q.violation(`unexpected response from server; first received character was "E"`)
+		return
+	}
+	q.stopRows(newServerError(&m, body))
+	q.state = stErrored
+}
+
+// rowDescription begins a row result.
+func (q *Run) rowDescription(body []byte) {
+	var m pgproto3.RowDescription
+	if m.Decode(body) != nil {
+		q.fail(lostConnection)
+		return
+	}
+	used := 2
+	for _, f := range m.Fields {
+		used += len(f.Name) + 1 + 18
+	}
+	if used != len(body) {
+		q.violation(`message contents do not agree with length in message type "T"`)
+		return
+	}
+	q.state, q.ncols = stRows, len(m.Fields)
+	q.resultNo++
+	q.out = Outcome{HadRows: true}
+	if q.collecting() {
+		q.b = &Batch{ResultNo: q.resultNo, NCols: q.ncols, Styles: q.w.styles()}
+		q.announced = false
+	}
+}
+
+// dataRow adds a row of the current result: exactly as many values as
+// the RowDescription announced (the shim reads the batch by that count),
+// and nothing after them.
+func (q *Run) dataRow(body []byte) {
+	if len(body) < 2 || int(binary.BigEndian.Uint16(body)) != q.ncols {
+		q.violation(`unexpected field count in "D" message`)
+		return
+	}
+	if !q.collecting() || q.b == nil {
+		return
+	}
+	if q.dr.Decode(body) != nil {
+		q.fail(lostConnection)
+		return
+	}
+	used := 2
+	for _, v := range q.dr.Values {
+		used += 4 + len(v)
+	}
+	if used != len(body) {
+		q.violation(`message contents do not agree with length in message type "D"`)
+		return
+	}
+	if !q.b.add(q.dr.Values) {
+		q.stopRows(errResultMemory)
+		return
+	}
+	if q.b.full() {
+		q.announced = true
+		q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
+	}
+}
+
+// commandComplete ends a row result, a COPY TO STDOUT, or is a command's
+// result of its own.
+func (q *Run) commandComplete(body []byte) {
+	if len(body) == 0 || body[len(body)-1] != 0 {
+		q.violation(`message contents do not agree with length in message type "C"`)
+		return
+	}
+	tag := string(body[:len(body)-1])
+	st := q.state
+	q.state = stBetween
+	switch st {
+	case stRows:
+		q.out.Tag = tag
+		if q.collecting() && q.b != nil {
+			if q.b.NRows > 0 || !q.announced {
+				q.emit(Event{Kind: EvRows, ResultNo: q.resultNo, Batch: q.b})
+			}
+			q.emit(Event{Kind: EvResultEnd, ResultNo: q.resultNo})
+		}
+	case stCopyOut:
+		q.resultNo++
+		q.out = Outcome{Tag: tag}
+	default:
+		q.resultNo++
+		q.out = Outcome{Tag: tag}
+		if q.collecting() {
+			q.emit(Event{Kind: EvCommand, ResultNo: q.resultNo, Tag: tag})
+		}
+	}
+}
+
+// readyForQuery ends the response. What came with it must be messages a
+// server may send while idle: anything else is an answer to no query.
+func (q *Run) readyForQuery(body []byte) {
+	if len(body) != 1 || (body[0] != 'I' && body[0] != 'T' && body[0] != 'E') {
+		q.violation(`server sent an invalid ReadyForQuery ("Z" message)`)
+		return
+	}
+	q.w.tx.Store(uint32(body[0]))
+	q.out.Styles = q.w.styles()
+	q.finished = true
+	if err := q.w.idle(); err != nil {
+		q.fail(err)
 	}
 }
 
@@ -578,10 +770,14 @@ func (q *Run) runBlocking(ctx context.Context, on func(Event) bool) {
 
 // Poll advances q on the backend's thread without blocking: it sends what
 // it can, parses what has arrived and returns the next event, or ok false
-// when it must wait for the socket (writable too when write is true).
+// when it must wait for the socket (writable too when write is true), or
+// when it parsed a call's worth of messages (Yielded), after which the
+// caller must return to the shim before it polls again.
 func (q *Run) Poll() (ev Event, ok bool, write bool) {
 	w := q.w
 	w.sk.setNonblock(true)
+	w.budget()
+	defer w.unlimited()
 	if !q.sent {
 		q.sendQuery()
 	}
@@ -592,6 +788,9 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 		if ev, ok := q.step(); ok {
 			return ev, true, false
 		}
+		if w.yield {
+			return Event{}, false, false
+		}
 		// try a read before any wait: TLS may hold decrypted bytes
 		if err := w.fill(); err != nil {
 			if errors.Is(err, errWouldBlock) {
@@ -601,6 +800,60 @@ func (q *Run) Poll() (ev Event, ok bool, write bool) {
 		}
 	}
 }
+
+// SkimNotifications reads what has arrived (into the room the input
+// buffer has, without waiting) and takes the notifications out of the
+// complete messages q has not parsed yet, leaving the rest in place: as
+// libpq parses all that has arrived while a result waits to be fetched,
+// dblink_get_notify returns a notification that came behind a pending
+// result. Bounded like a poll.
+func (q *Run) SkimNotifications() {
+	w := q.w
+	if q.finished {
+		return
+	}
+	nonblock := w.sk.nonblock.Load()
+	w.sk.setNonblock(true)
+	defer w.sk.setNonblock(nonblock)
+	if w.r > 0 {
+		n := copy(w.in, w.in[w.r:])
+		w.in, w.r = w.in[:n], 0
+	}
+	if cap(w.in) < readChunk {
+		_ = w.grow(readChunk) // small: from the Go heap, never refused
+	}
+	if free := w.in[len(w.in):cap(w.in)]; len(free) > 0 {
+		if n, _ := w.nc.Read(free); n > 0 {
+			w.in = w.in[:len(w.in)+n]
+		}
+	}
+	for pos, spent := 0, 0; spent < workPerCall; {
+		b := w.in[pos:]
+		if len(b) < 5 {
+			return
+		}
+		n := binary.BigEndian.Uint32(b[1:5])
+		if n < 4 || n > uint32(messageLimit(b[0])) || len(b) < 1+int(n) {
+			return // the run reports a bad length when it gets there
+		}
+		end := 1 + int(n)
+		spent += end + msgCost
+		if b[0] != 'A' {
+			pos += end
+			continue
+		}
+		var m pgproto3.NotificationResponse
+		if m.Decode(b[5:end]) == nil && w.notify != nil {
+			w.notify(Notification{Channel: m.Channel, PID: m.PID, Payload: m.Payload})
+		}
+		w.in = append(w.in[:pos], w.in[pos+end:]...)
+	}
+}
+
+// Yielded reports whether the last Poll returned because it had done a
+// call's worth of work: the shim should poll again at once, after it has
+// served interrupts, without waiting on the socket.
+func (q *Run) Yielded() bool { return q.w.yield }
 
 // Send sends the query without blocking (what the socket does not take is
 // flushed by Poll), so that the remote works while the caller does other

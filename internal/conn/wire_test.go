@@ -339,3 +339,61 @@ func TestWireLargeResultGarbage(t *testing.T) {
 		t.Errorf("allocated %d kB for 20,000 rows and %d kB for 200,000: want under 400 kB, flat in the row count", small>>10, large>>10)
 	}
 }
+
+// A server that sends asynchronous messages or rows nobody keeps without
+// end cannot hold a call: each call parses about workPerCall and returns,
+// and the calls together take everything, in order.
+func TestWireBoundedWorkPerCall(t *testing.T) {
+	const n = 50000
+	var msgs []pgproto3.BackendMessage
+	for i := 0; i < n; i++ {
+		msgs = append(msgs, &pgproto3.NotificationResponse{PID: uint32(i), Channel: "c", Payload: "p"})
+	}
+	w := testWire(&chunkConn{chunks: [][]byte{encode(t, msgs...)}})
+	got := 0
+	w.notify = func(m Notification) {
+		if int(m.PID) != got {
+			t.Fatalf("notification %d came as %d", m.PID, got)
+		}
+		got++
+	}
+	calls := 0
+	for more := true; more; calls++ {
+		_, more = w.readIdle()
+		if w.spent > workPerCall+100 {
+			t.Fatalf("a call parsed %d bytes", w.spent)
+		}
+	}
+	if got != n || calls < 2 {
+		t.Fatalf("%d notifications in %d calls", got, calls)
+	}
+
+	// dblink_exec drops rows: the same bound holds, and the run ends
+	rows := []pgproto3.BackendMessage{&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a")}}}}
+	for i := 0; i < n; i++ {
+		rows = append(rows, &pgproto3.DataRow{Values: [][]byte{[]byte("x")}})
+	}
+	rows = append(rows, &pgproto3.CommandComplete{CommandTag: []byte("SELECT 50000")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	w = testWire(&chunkConn{chunks: [][]byte{encode(t, rows...)}})
+	q := w.newRun("q", ModeExec)
+	yields := 0
+	for {
+		ev, ok, _ := q.Poll()
+		if w.spent > workPerCall+100 {
+			t.Fatalf("a poll parsed %d bytes", w.spent)
+		}
+		if !ok {
+			if !q.Yielded() {
+				t.Fatal("a poll that neither ended nor yielded")
+			}
+			yields++
+			continue
+		}
+		if ev.Kind == EvDone {
+			break
+		}
+	}
+	if out, err := q.Result(); err != nil || out.Tag != "SELECT 50000" || yields < 2 {
+		t.Fatalf("%+v %v after %d yields", out, err, yields)
+	}
+}

@@ -67,6 +67,9 @@ type Wait struct {
 	FD    int
 	Write bool   // wait until writable too
 	ID    uint64 // tells this socket from a later one with the same fd
+	// Again: do not wait; poll again at once, after serving interrupts
+	// (the call stopped at its bound on work, with input left to parse)
+	Again bool
 }
 
 // Emit hands an intermediate item to the backend. It blocks while the

@@ -153,7 +153,15 @@ func (s *Session) GetResult(name string) *ResultReader {
 	if a == nil {
 		return nil
 	}
-	return &ResultReader{s: s, e: e, a: a}
+	r := &ResultReader{s: s, e: e, a: a}
+	e.setActive(r) // its rows are converted meanwhile: nothing may close it
+	return r
+}
+
+// finish marks the read over.
+func (r *ResultReader) finish() {
+	r.boundary = true
+	r.e.clearActive(r)
 }
 
 // ResultReader reads one result of a pending async query (see GetResult).
@@ -173,7 +181,7 @@ func (r *ResultReader) Next() op.Item {
 		return op.Item{Kind: op.Failed, Err: errResultTaken}
 	}
 	if r.a.failed {
-		r.boundary = true
+		r.finish()
 		endPending(r.e, r.a)
 		return op.Item{Kind: op.Done}
 	}
@@ -183,12 +191,12 @@ func (r *ResultReader) Next() op.Item {
 	}
 	switch it.Kind {
 	case op.ResultEnd, op.Command:
-		r.boundary = true
+		r.finish()
 	case op.Done:
-		r.boundary = true
+		r.finish()
 		endPending(r.e, r.a)
 	case op.Failed:
-		r.boundary = true
+		r.finish()
 		r.a.failed = true
 	}
 	return it
@@ -201,7 +209,7 @@ func (r *ResultReader) Release() {
 	if r.boundary {
 		return
 	}
-	r.boundary = true
+	r.finish()
 	endPending(r.e, r.a)
 	r.a.release(r.s)
 }
@@ -212,7 +220,7 @@ func (r *ResultReader) Discard() {
 	if r.boundary {
 		return
 	}
-	r.boundary = true
+	r.finish()
 	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == op.Rows || p.Kind == op.ResultEnd) {
 		r.a.peeked = nil
 		r.s.abandon(*p)
@@ -266,27 +274,77 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 
 // GetNotify is dblink_get_notify: first the input that has arrived on the
 // socket is read, on the backend's thread without waiting (nothing is
-// sent; skipped while an operation uses the connection, which reads it
-// anyway), then every notification received and
-// not yet returned comes out, in arrival order, as one batch of rows
-// (notify_name, be_pid, extra).
+// sent; while dblink_send_query's result waits unread, only the
+// notifications are taken out of it, as libpq parses all that has
+// arrived), then every notification received and not yet returned comes
+// out, in arrival order, as rows (notify_name, be_pid, extra).
 func (s *Session) GetNotify(name *string) Polled {
 	e := s.entryOf(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
 	}
 	e.consumeInput()
-	e.c.ConsumeInput()
-	ns := e.c.TakeNotifications()
-	if len(ns) == 0 {
-		return s.finished(op.Item{Kind: op.Done})
+	if f := e.pendingFast(); f != nil {
+		f.q.SkimNotifications()
+		return &notifyReader{s: s, c: e.c, left: e.c.Notifications()}
 	}
+	return &notifyReader{s: s, c: e.c, reading: true}
+}
+
+// pendingFast is the query of dblink_send_query that the backend's thread
+// reads on this connection, or nil.
+func (e *entry) pendingFast() *fastQuery {
+	if e.pending == nil {
+		return nil
+	}
+	f, ok := e.pending.src.(*fastQuery)
+	if !ok || f.q == nil || f.reader != nil || f.done {
+		return nil
+	}
+	return f
+}
+
+// notifyReader hands a connection's notifications out a batch per call,
+// each taken off the queue only when its batch is: the work of a call is
+// bounded, and what an interrupted call did not take stays queued. It
+// hands out at most the notifications there were at its start.
+type notifyReader struct {
+	s       *Session
+	c       *conn.Conn
+	reading bool // input that has arrived is still being read
+	left    int
+}
+
+// notifyRows is how many notifications a batch holds at most.
+const notifyRows = 2048
+
+func (n *notifyReader) Next() op.Item {
+	if n.reading {
+		if n.c.ConsumeInput() {
+			return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}}
+		}
+		n.reading, n.left = false, n.c.Notifications()
+	}
+	if n.left <= 0 {
+		n.left = -1
+		return op.Item{Kind: op.Done}
+	}
+	ns := n.c.TakeNotifications(min(n.left, notifyRows))
+	if len(ns) == 0 {
+		n.left = 0
+		return n.Next()
+	}
+	n.left -= len(ns)
 	b, err := notifyBatch(ns)
 	if err != nil {
-		return s.failed(err)
+		n.left = -1
+		return op.Item{Kind: op.Failed, Err: err}
 	}
-	return s.finished(op.Item{Kind: op.Rows, Payload: s.enc.Encode(b)}, op.Item{Kind: op.Done})
+	return op.Item{Kind: op.Rows, ResultNo: 1, Payload: n.s.enc.Encode(b)}
 }
+
+func (n *notifyReader) Release() {}
+func (n *notifyReader) Discard() {}
 
 // notifyBatch lays notifications out as rows of (text, int4, text).
 func notifyBatch(ns []conn.Notification) (*conn.Batch, error) {

@@ -91,3 +91,44 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 		t.Error("still in progress after the release")
 	}
 }
+
+// A connection whose operation is converting rows cannot be closed or
+// replaced by a nested call; once released it can.
+func TestConnectionInUseIsNotClosed(t *testing.T) {
+	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
+	e := &entry{c: &conn.Conn{}}
+	if err := s.reg.Add("a", e); err != nil {
+		t.Fatal(err)
+	}
+	outer := s.finished(rowsOf(1, 1), op.Item{Kind: op.Done})
+	e.setActive(outer)
+	name := "a"
+	if found, err := s.Disconnect(&name); !found || conn.AsError(err).SQLState != "55006" {
+		t.Fatalf("disconnect while in use: %v %v", found, err)
+	}
+	if !s.Has(&name) {
+		t.Fatal("the connection in use was dropped")
+	}
+	e.clearActive(outer)
+	s.reg.Remove(name) // a stand-in connection cannot be closed for real
+	if found, err := s.Disconnect(&name); found || err != nil {
+		t.Fatalf("disconnect after: %v %v", found, err)
+	}
+}
+
+// An operation that panicked is dropped with its connection: the name is
+// free again, nothing stays busy.
+func TestAbortFreesTheConnection(t *testing.T) {
+	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
+	e := &entry{c: &conn.Conn{}}
+	if err := s.reg.Add("a", e); err != nil {
+		t.Fatal(err)
+	}
+	p := s.finished(op.Item{Kind: op.Done})
+	e.setActive(p)
+	s.Abort(p)
+	name := "a"
+	if s.Has(&name) || !e.c.IsClosed() || e.active != nil {
+		t.Fatal("the connection of an aborted operation stayed")
+	}
+}

@@ -86,8 +86,12 @@ func FirstWait(p Polled) *op.Wait {
 }
 
 // pendingOn is the Pending item of work on the backend's thread that waits
-// for c's socket (to become writable too when write is set).
-func pendingOn(c *conn.Conn, write bool) op.Item {
+// for c's socket (to become writable too when write is set), or that asks
+// to be polled again at once when q's poll stopped at its bound on work.
+func pendingOn(c *conn.Conn, q *conn.Run, write bool) op.Item {
+	if q.Yielded() {
+		return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}}
+	}
 	fd, id := c.WaitSocket()
 	return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
 }
@@ -115,7 +119,7 @@ func (f *fastQuery) Next() op.Item {
 	}
 	ev, ok, write := f.poll()
 	if !ok {
-		return pendingOn(f.e.c, write)
+		return pendingOn(f.e.c, f.q, write)
 	}
 	var it op.Item
 	switch ev.Kind {

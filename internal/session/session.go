@@ -6,6 +6,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,9 @@ var (
 func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) Polled {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
+	if old := s.reg.Unnamed(); name == nil && old != nil && old.active != nil {
+		return s.failed(errInUse(nil))
+	}
 	taken := name != nil && s.reg.Get(*name) != nil
 	if taken && !set.RequirePassword {
 		return s.failed(errDuplicate)
@@ -94,6 +98,10 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 			c.SetLabel(*name, true)
 		}
 		if name == nil {
+			if old := s.reg.Unnamed(); old != nil && old.active != nil {
+				c.CloseSoon()
+				return op.Item{Kind: op.Failed, Err: errInUse(nil)}
+			}
 			if old := s.reg.SetUnnamed(e); old != nil {
 				s.forget(old)
 				old.c.CloseSoon()
@@ -117,19 +125,58 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 
 // Disconnect closes a connection (the unnamed one when name is nil) and
 // reports whether there was one.
-func (s *Session) Disconnect(name *string) bool {
-	var e *entry
-	if name == nil {
-		e = s.reg.SetUnnamed(nil)
-	} else {
-		e = s.reg.Remove(*name)
-	}
+func (s *Session) Disconnect(name *string) (bool, error) {
+	e := s.entryOf(name)
 	if e == nil {
-		return false
+		return false, nil
+	}
+	if e.active != nil {
+		return true, errInUse(name)
+	}
+	if name == nil {
+		s.reg.SetUnnamed(nil)
+	} else {
+		s.reg.Remove(*name)
 	}
 	s.forget(e)
 	e.c.CloseSoon()
-	return true
+	return true, nil
+}
+
+// errInUse refuses to close or replace a connection while an operation
+// the backend started on it has not ended: a nested call (a type input
+// function, a domain check, a trigger) would close the socket under the
+// reader that is converting its rows.
+func errInUse(name *string) error {
+	what := "the unnamed dblink connection"
+	if name != nil {
+		what = fmt.Sprintf("dblink connection %q", *name)
+	}
+	return &conn.Error{SQLState: "55006", Message: what + " is in use",
+		Detail: "A dblink call reading from it has not finished; it cannot be closed or replaced until then."}
+}
+
+// Abort gives up the connection that p ran on, after p panicked: p's
+// state is unknown, so rather than leave the connection busy for the rest
+// of the session it is cut and its name freed (a later call finds no such
+// connection, and a new one may take the name).
+func (s *Session) Abort(p Polled) {
+	drop := func(e *entry) bool {
+		if e == nil || (e.active != p && (e.pending == nil || e.pending.src != p)) {
+			return false
+		}
+		e.active, e.pending = nil, nil
+		e.c.Cut()
+		return true
+	}
+	if drop(s.reg.Unnamed()) {
+		s.reg.SetUnnamed(nil)
+	}
+	for _, name := range s.reg.Names() {
+		if drop(s.reg.Get(name)) {
+			s.reg.Remove(name)
+		}
+	}
 }
 
 // entryOf returns a registered connection (the unnamed one when name is

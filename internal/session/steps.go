@@ -49,7 +49,7 @@ func (st *steps) Next() op.Item {
 	for {
 		ev, ok, write := st.q.Poll()
 		if !ok {
-			return pendingOn(st.e.c, write)
+			return pendingOn(st.e.c, st.q, write)
 		}
 		if ev.Kind != conn.EvDone {
 			continue // ModeExec streams nothing before its end
