@@ -13,8 +13,9 @@
 # clusters run as the `postgres` OS user on ports 55400-55499, 127.0.0.1
 # only, sockets under a temp dir):
 #   - a clean copy of this tree is built with `make PG_CONFIG=...` (-Werror),
-#   - our pg_regress suite runs (test/regress; a major whose contrib dblink
-#     gives other output has its own file in test/regress/expected/<N>/),
+#   - our pg_regress suite runs (test/regress; where the contrib dblink of
+#     16 and later gives other output than 15's, test/regress/expected/16plus/
+#     holds it, one file for every major >= 16),
 #   - PostgreSQL's own dblink regression test of that major runs against our
 #     build: contrib/dblink/sql/dblink.sql and expected/dblink.out are taken
 #     from Debian's source package of that major (`apt-get source`, fetched
