@@ -64,4 +64,16 @@
 #define DBLINK_HINT_CLOSEST_MATCH 0
 #endif
 
+/*
+ * Custom wait events: 17 lets an extension name its waits
+ * (WaitEventExtensionNew, shown in pg_wait_events and pg_stat_activity);
+ * earlier majors know only the one event PG_WAIT_EXTENSION ("Extension").
+ */
+#if PG_VERSION_NUM >= 170000
+#include "utils/wait_event.h"
+#define dblink_wait_event_new(name) WaitEventExtensionNew(name)
+#else
+#define dblink_wait_event_new(name) ((void) (name), PG_WAIT_EXTENSION)
+#endif
+
 #endif							/* DBLINK_COMPAT_H */

@@ -50,6 +50,13 @@ extern void dblink_extfd_sync_to(int live);
 	((item)->kind == DG_DONE || (item)->kind == DG_ERROR)
 
 /* wait.c: the one interruptible wait of the shim */
+typedef enum DblinkWaitKind
+{
+	DBLINK_WAIT_CONNECT,		/* dblink_connect(): DblinkConnect */
+	DBLINK_WAIT_OTHER			/* a cancel request: PG_WAIT_EXTENSION */
+} DblinkWaitKind;
+
+extern void dblink_wait_mark(DgOp op, DblinkWaitKind kind);
 extern int	dblink_wait_item(DgOp op, DgItem *item);
 extern void dblink_item_free(DgItem *item);
 extern bool dblink_op_finish(DgOp op, DgItem *final, bool fail,

@@ -73,7 +73,8 @@ run_regress() {
 		line=${line%%#*}
 		line=${line//[[:space:]]/}
 		[[ -n $line ]] && tests+=( "$line" )
-	done <"$REPO/test/regress/tests"
+	done < <(cat "$REPO/test/regress/tests"
+		(( MAJOR >= 17 )) && cat "$REPO/test/regress/tests-17plus")
 	rm -rf "$in" "$out"
 	mkdir -p "$in" "$out"
 	cp -a "$REPO/test/regress/." "$in/"
