@@ -76,4 +76,18 @@
 #define dblink_wait_event_new(name) ((void) (name), PG_WAIT_EXTENSION)
 #endif
 
+/*
+ * Did this session's login authenticate with SCRAM, leaving the keys that
+ * 18's use_scram_passthrough hands to the remote server
+ * (MyProcPort->scram_ClientKey and scram_ServerKey)?  Before 18 the keys
+ * are not kept, so never.
+ */
+#if PG_VERSION_NUM >= 180000
+#include "libpq/libpq-be.h"
+#define dblink_login_has_scram_keys() \
+	(MyProcPort != NULL && MyProcPort->has_scram_keys)
+#else
+#define dblink_login_has_scram_keys() false
+#endif
+
 #endif							/* DBLINK_COMPAT_H */

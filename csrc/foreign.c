@@ -23,6 +23,7 @@
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
@@ -115,7 +116,16 @@ static const ForeignOption foreign_options[] =
 	{NULL, 0, 0}
 };
 
+/*
+ * 18's dblink_fdw option of its own (not a libpq keyword): authenticate the
+ * remote connection with the SCRAM keys of the session's login.  Valid on
+ * servers and user mappings; the server's setting wins.
+ */
+#define FOREIGN_SCRAM_PASSTHROUGH "use_scram_passthrough"
+
 static bool foreign_option_is_valid(const char *keyword, Oid context);
+static bool foreign_is_scram_passthrough(const char *keyword, Oid context);
+static bool foreign_use_scram_passthrough(ForeignServer *server, UserMapping *mapping);
 pg_noreturn static void foreign_invalid_option(const char *name, Oid context);
 static void foreign_append_options(StringInfo buf, List *options, Oid context);
 static void foreign_append_quoted(StringInfo buf, const char *value);
@@ -125,8 +135,9 @@ PG_FUNCTION_INFO_V1(dblink_fdw_validator);
 /*
  * dblink_fdw_validator(options text[], catalog oid)
  *
- * Checks option names only, as contrib does: values are libpq's business,
- * and duplicates are already rejected by the core.
+ * Checks option names only, as contrib does: values are libpq's business
+ * (except use_scram_passthrough's, a Boolean), and duplicates are already
+ * rejected by the core.
  */
 Datum
 dblink_fdw_validator(PG_FUNCTION_ARGS)
@@ -141,6 +152,12 @@ dblink_fdw_validator(PG_FUNCTION_ARGS)
 
 		if (foreign_option_is_valid(def->defname, context))
 			continue;
+		if (foreign_is_scram_passthrough(def->defname, context))
+		{
+			/* its value is checked here, as contrib 18 does */
+			(void) defGetBoolean(def);
+			continue;
+		}
 
 		foreign_invalid_option(def->defname, context);
 	}
@@ -181,6 +198,21 @@ dblink_foreign_server_connstr(const char *name)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 
+	/*
+	 * Contrib 18 authenticates with the login's SCRAM keys here (when the
+	 * login used SCRAM; otherwise the option changes nothing).  The Go core
+	 * cannot do that exchange yet: say so rather than connect some other
+	 * way.
+	 */
+	if (dblink_login_has_scram_keys() &&
+		foreign_use_scram_passthrough(server, mapping))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("use_scram_passthrough is not supported by this dblink"),
+				 errdetail("Foreign server \"%s\" asks to authenticate with the SCRAM keys of this session's login.",
+						   server->servername),
+				 errhint("Put a password in the user mapping instead.")));
+
 	initStringInfo(&buf);
 	foreign_append_options(&buf, fdw->options, ForeignDataWrapperRelationId);
 	foreign_append_options(&buf, server->options, ForeignServerRelationId);
@@ -210,6 +242,38 @@ foreign_option_is_valid(const char *keyword, Oid context)
 	if (opt->flags & FOREIGN_OPT_USER_MAPPING)
 		return context == UserMappingRelationId;
 	return context == ForeignServerRelationId;
+}
+
+/* Is "keyword" 18's use_scram_passthrough, in a catalog that takes it? */
+static bool
+foreign_is_scram_passthrough(const char *keyword, Oid context)
+{
+	return FOREIGN_MAJOR >= 18 &&
+		strcmp(keyword, FOREIGN_SCRAM_PASSTHROUGH) == 0 &&
+		(context == ForeignServerRelationId || context == UserMappingRelationId);
+}
+
+/* use_scram_passthrough of the server, else of the user mapping, else false. */
+static bool
+foreign_use_scram_passthrough(ForeignServer *server, UserMapping *mapping)
+{
+	ListCell   *cell;
+
+	foreach(cell, server->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, FOREIGN_SCRAM_PASSTHROUGH) == 0)
+			return defGetBoolean(def);
+	}
+	foreach(cell, mapping->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, FOREIGN_SCRAM_PASSTHROUGH) == 0)
+			return defGetBoolean(def);
+	}
+	return false;
 }
 
 /*

@@ -74,7 +74,8 @@ run_regress() {
 		line=${line//[[:space:]]/}
 		[[ -n $line ]] && tests+=( "$line" )
 	done < <(cat "$REPO/test/regress/tests"
-		(( MAJOR >= 17 )) && cat "$REPO/test/regress/tests-17plus")
+		(( MAJOR >= 17 )) && cat "$REPO/test/regress/tests-17plus"
+		(( MAJOR >= 18 )) && cat "$REPO/test/regress/tests-18plus")
 	rm -rf "$in" "$out"
 	mkdir -p "$in" "$out"
 	cp -a "$REPO/test/regress/." "$in/"

@@ -96,6 +96,25 @@ fetch_upstream() {
 	rm -rf -- "$root/opt/upstream-src"
 }
 
+# extra_packages MAJOR: what building the shim needs beyond the server's
+# dev package: 18's libpq-be.h (for the login's SCRAM keys) includes
+# <gssapi/gssapi.h>, which postgresql-server-dev-18 does not pull in.
+extra_packages() { (( $1 >= 18 )) && echo libkrb5-dev || echo libc6-dev; }
+
+# ensure_extra_packages MAJOR ROOT: install them into a root file system
+# built before they were needed.
+ensure_extra_packages() {
+	local major=$1 root=$2 pkg rc
+	pkg=$(extra_packages "$major")
+	chroot "$root" dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' && return 0
+	say "installing $pkg into the root file system of PostgreSQL $major"
+	mount_bind /proc "$root/proc" || return 1
+	chroot "$root" sh -c "apt-get update -qq -o Acquire::Check-Valid-Until=false && apt-get install -y -qq --no-install-recommends $pkg && apt-get clean" >/dev/null
+	rc=$?
+	umount_all
+	return $rc
+}
+
 # build_rootfs MAJOR ROOT: create the root file system (into a temp dir
 # renamed into place, so a half-built one is never used), with the source
 # package's dblink test files under /opt/upstream.
@@ -110,7 +129,7 @@ build_rootfs() {
 	if ! mmdebstrap --variant=apt --mode=root \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--aptopt='APT::Install-Recommends "false"' \
-		--include="postgresql-$major,postgresql-server-dev-$major,postgresql-client-$major,gcc,make,libc6-dev,util-linux,procps,ca-certificates,bzip2,xz-utils" \
+		--include="postgresql-$major,postgresql-server-dev-$major,postgresql-client-$major,$(extra_packages "$major"),gcc,make,libc6-dev,util-linux,procps,ca-certificates,bzip2,xz-utils" \
 		"$suite" "$tmp" "deb $mirror $suite main" "deb-src $mirror $suite main"; then
 		rm -rf -- "$tmp"
 		die "mmdebstrap failed for $suite"
@@ -181,6 +200,7 @@ run_major() {
 	exec 9>"$CACHE/$suite.lock"
 	flock 9
 	[[ -x $root/usr/lib/postgresql/$major/bin/pg_config ]] || build_rootfs "$major" "$root"
+	ensure_extra_packages "$major" "$root" || die "cannot install $(extra_packages "$major") for PostgreSQL $major"
 	[[ -f $root/opt/upstream/ORIGIN ]] || fetch_upstream "$major" "$root" ||
 		say "PostgreSQL $major: no source package; the upstream test uses test/upstream/$major/ if present"
 	sync_go "$root"
