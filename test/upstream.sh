@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test/upstream.sh — run PostgreSQL's own dblink regression test against our
-# build (or, with --oracle, against the stock contrib dblink).  Opt-in: the
-# test command does not run it, and this repository does not contain the
-# upstream files; fetch contrib/dblink/sql/dblink.sql and
-# contrib/dblink/expected/dblink.out of PostgreSQL 15 yourself.
+# build (or, with --oracle, against the stock contrib dblink).  For 15 it is
+# opt-in: fetch contrib/dblink/sql/dblink.sql and expected/dblink.out of
+# PostgreSQL 15 yourself.  test/matrix.sh runs it for 17 and 18 with the
+# files of Debian's source package, or those vendored in test/upstream/17/.
 #
 #   bash test/upstream.sh [--oracle] PATH/dblink.sql PATH/dblink.out
 #
