@@ -45,7 +45,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: every object depends on the shared
 # headers, so a changed ABI struct can never meet a stale object.
-$(OBJS): csrc/dblink.h csrc/dblink_go_abi.h csrc/foreign.h
+$(OBJS): csrc/dblink.h csrc/dblink_go_abi.h csrc/foreign.h csrc/compat.h
 
 dblink--1.2.sql: $(foreach p,$(SQL_PARTS),sql/1.2/$(p).sql)
 	cat $^ > $@

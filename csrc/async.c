@@ -104,8 +104,10 @@ Datum
 dblink_cancel_query(PG_FUNCTION_ARGS)
 {
 	char	   *conname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	DgOp		op = gocore_cancel_query(async_named_key(conname));
 
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_cancel_query(async_named_key(conname)))));
+	dblink_wait_mark(op, DBLINK_WAIT_OTHER);
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(op)));
 }
 
 /* dblink_error_message(conname): libpq's last error text, or "OK" */

@@ -51,6 +51,7 @@ dblink_connect(PG_FUNCTION_ARGS)
 	char	   *connstr;
 	char	   *server_connstr;
 	char	   *server = NULL;
+	DgOp		op;
 
 	if (PG_NARGS() == 2)
 	{
@@ -68,7 +69,9 @@ dblink_connect(PG_FUNCTION_ARGS)
 		connstr = server_connstr;
 	}
 
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(gocore_connect(conname, connstr, server))));
+	op = gocore_connect(conname, connstr, server);
+	dblink_wait_mark(op, DBLINK_WAIT_CONNECT);
+	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(op)));
 }
 
 /* dblink_disconnect() and dblink_disconnect(name) */

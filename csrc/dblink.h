@@ -8,6 +8,7 @@
 #ifndef DBLINK_H
 #define DBLINK_H
 
+#include "compat.h"
 #include "dblink_go_abi.h"
 #include "fmgr.h"
 
@@ -49,6 +50,13 @@ extern void dblink_extfd_sync_to(int live);
 	((item)->kind == DG_DONE || (item)->kind == DG_ERROR)
 
 /* wait.c: the one interruptible wait of the shim */
+typedef enum DblinkWaitKind
+{
+	DBLINK_WAIT_CONNECT,		/* dblink_connect(): DblinkConnect */
+	DBLINK_WAIT_OTHER			/* a cancel request: PG_WAIT_EXTENSION */
+} DblinkWaitKind;
+
+extern void dblink_wait_mark(DgOp op, DblinkWaitKind kind);
 extern int	dblink_wait_item(DgOp op, DgItem *item);
 extern void dblink_item_free(DgItem *item);
 extern bool dblink_op_finish(DgOp op, DgItem *final, bool fail,
@@ -57,11 +65,11 @@ extern char *dblink_op_text(DgOp op);
 extern void dblink_op_abandon(DgOp op);
 
 /* report.c: Go error records as ereports */
-extern void dblink_raise(DgError *err) pg_attribute_noreturn();
+pg_noreturn extern void dblink_raise(DgError *err);
 extern void dblink_report(int elevel, DgError *err, const char *conname,
 						  const char *action);
-extern void dblink_conn_not_available(const char *conname) pg_attribute_noreturn();
-extern void dblink_out_of_memory(void) pg_attribute_noreturn();
+pg_noreturn extern void dblink_conn_not_available(const char *conname);
+pg_noreturn extern void dblink_out_of_memory(void);
 extern void dblink_relay_notices(DgNotice *notices, int count);
 
 /* settings.c: the library's GUCs */

@@ -158,6 +158,9 @@ typedef struct DgConnectOptions
 	int32_t		connect_timeout;	/* dblink.connect_timeout, seconds */
 	const char *server;			/* dg_connect: the foreign server the string
 								 * came from, or NULL (a label only) */
+	int32_t		server_version_num; /* PG_VERSION_NUM the shim was built
+									 * for: the Go core follows that
+									 * major's libpq and contrib dblink */
 } DgConnectOptions;
 
 /*

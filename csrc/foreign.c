@@ -10,8 +10,10 @@
  * so an option the validator would reject is never sent to a remote server.
  *
  * Contrib dblink asks libpq (PQconndefaults) for the option list; the shim
- * does not link libpq, so the libpq 15 keywords are listed here instead, in
- * PQconndefaults order because that order shows up in the validator's HINT.
+ * does not link libpq, so libpq's keywords are listed here instead, with
+ * the major that added each: the set is that of the major the shim is built
+ * for, as each major's contrib sees its own libpq.  The order is
+ * PQconndefaults' because 15's validator HINT lists them.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +23,7 @@
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
@@ -28,12 +31,15 @@
 #include "nodes/pg_list.h"
 #include "parser/scansup.h"
 #include "utils/acl.h"
+#include "utils/varlena.h"
 
+#include "compat.h"
 #include "foreign.h"
 
 /* The option may appear only in a user mapping (libpq's "user" and secrets). */
 #define FOREIGN_OPT_USER_MAPPING	0x01
-/* The option is never accepted (libpq debug options, client_encoding). */
+/* The option is never accepted (libpq debug options, client_encoding, and
+ * on 18 the OAuth options and the SCRAM keys dblink sets itself). */
 #define FOREIGN_OPT_EXCLUDED		0x02
 
 /* One libpq connection keyword and where dblink lets it be given. */
@@ -41,57 +47,86 @@ typedef struct ForeignOption
 {
 	const char *keyword;		/* libpq keyword, case-sensitive */
 	int			flags;			/* FOREIGN_OPT_* bits */
+	int			since;			/* first major whose libpq has it */
 } ForeignOption;
 
+/* The libpq of the major the shim is built for: its keywords count. */
+#define FOREIGN_MAJOR (PG_VERSION_NUM / 10000)
+
 /*
- * libpq 15's keywords in PQconndefaults() order.  "user" and the options
- * libpq marks secret ('*' dispchar) belong to user mappings; "replication"
- * (a 'D' debug option) and "client_encoding" (dblink sets it itself) are
- * kept so the table mirrors libpq, but flagged as never valid.
+ * libpq's keywords of majors 15 to 18 in PQconndefaults() order, each with
+ * the major that added it (internal/conn/keywords.go holds the same table;
+ * a Go test keeps them equal).  "user" and the options libpq marks secret
+ * ('*' dispchar) belong to user mappings; "replication" (a 'D' debug
+ * option) and "client_encoding" (dblink sets it itself) are kept so the
+ * table mirrors libpq, but flagged as never valid.
  */
 static const ForeignOption foreign_options[] =
 {
-	{"service", 0},
-	{"user", FOREIGN_OPT_USER_MAPPING},
-	{"password", FOREIGN_OPT_USER_MAPPING},
-	{"passfile", 0},
-	{"channel_binding", 0},
-	{"connect_timeout", 0},
-	{"dbname", 0},
-	{"host", 0},
-	{"hostaddr", 0},
-	{"port", 0},
-	{"client_encoding", FOREIGN_OPT_EXCLUDED},
-	{"options", 0},
-	{"application_name", 0},
-	{"fallback_application_name", 0},
-	{"keepalives", 0},
-	{"keepalives_idle", 0},
-	{"keepalives_interval", 0},
-	{"keepalives_count", 0},
-	{"tcp_user_timeout", 0},
-	{"sslmode", 0},
-	{"sslcompression", 0},
-	{"sslcert", 0},
-	{"sslkey", 0},
-	{"sslpassword", FOREIGN_OPT_USER_MAPPING},
-	{"sslrootcert", 0},
-	{"sslcrl", 0},
-	{"sslcrldir", 0},
-	{"sslsni", 0},
-	{"requirepeer", 0},
-	{"ssl_min_protocol_version", 0},
-	{"ssl_max_protocol_version", 0},
-	{"gssencmode", 0},
-	{"krbsrvname", 0},
-	{"gsslib", 0},
-	{"replication", FOREIGN_OPT_EXCLUDED},
-	{"target_session_attrs", 0},
-	{NULL, 0}
+	{"service", 0, 15},
+	{"user", FOREIGN_OPT_USER_MAPPING, 15},
+	{"password", FOREIGN_OPT_USER_MAPPING, 15},
+	{"passfile", 0, 15},
+	{"channel_binding", 0, 15},
+	{"connect_timeout", 0, 15},
+	{"dbname", 0, 15},
+	{"host", 0, 15},
+	{"hostaddr", 0, 15},
+	{"port", 0, 15},
+	{"client_encoding", FOREIGN_OPT_EXCLUDED, 15},
+	{"options", 0, 15},
+	{"application_name", 0, 15},
+	{"fallback_application_name", 0, 15},
+	{"keepalives", 0, 15},
+	{"keepalives_idle", 0, 15},
+	{"keepalives_interval", 0, 15},
+	{"keepalives_count", 0, 15},
+	{"tcp_user_timeout", 0, 15},
+	{"sslmode", 0, 15},
+	{"sslnegotiation", 0, 17},
+	{"sslcompression", 0, 15},
+	{"sslcert", 0, 15},
+	{"sslkey", 0, 15},
+	{"sslcertmode", 0, 16},
+	{"sslpassword", FOREIGN_OPT_USER_MAPPING, 15},
+	{"sslrootcert", 0, 15},
+	{"sslcrl", 0, 15},
+	{"sslcrldir", 0, 15},
+	{"sslsni", 0, 15},
+	{"sslkeylogfile", 0, 18},
+	{"requirepeer", 0, 15},
+	{"require_auth", 0, 16},
+	{"min_protocol_version", 0, 18},
+	{"max_protocol_version", 0, 18},
+	{"ssl_min_protocol_version", 0, 15},
+	{"ssl_max_protocol_version", 0, 15},
+	{"gssencmode", 0, 15},
+	{"krbsrvname", 0, 15},
+	{"gsslib", 0, 15},
+	{"gssdelegation", 0, 16},
+	{"replication", FOREIGN_OPT_EXCLUDED, 15},
+	{"target_session_attrs", 0, 15},
+	{"load_balance_hosts", 0, 16},
+	{"scram_client_key", FOREIGN_OPT_EXCLUDED, 18},
+	{"scram_server_key", FOREIGN_OPT_EXCLUDED, 18},
+	{"oauth_issuer", FOREIGN_OPT_EXCLUDED, 18},
+	{"oauth_client_id", FOREIGN_OPT_EXCLUDED, 18},
+	{"oauth_client_secret", FOREIGN_OPT_EXCLUDED, 18},
+	{"oauth_scope", FOREIGN_OPT_EXCLUDED, 18},
+	{NULL, 0, 0}
 };
 
+/*
+ * 18's dblink_fdw option of its own (not a libpq keyword): authenticate the
+ * remote connection with the SCRAM keys of the session's login.  Valid on
+ * servers and user mappings; the server's setting wins.
+ */
+#define FOREIGN_SCRAM_PASSTHROUGH "use_scram_passthrough"
+
 static bool foreign_option_is_valid(const char *keyword, Oid context);
-static char *foreign_valid_option_list(Oid context);
+static bool foreign_is_scram_passthrough(const char *keyword, Oid context);
+static bool foreign_use_scram_passthrough(ForeignServer *server, UserMapping *mapping);
+pg_noreturn static void foreign_invalid_option(const char *name, Oid context);
 static void foreign_append_options(StringInfo buf, List *options, Oid context);
 static void foreign_append_quoted(StringInfo buf, const char *value);
 
@@ -100,8 +135,9 @@ PG_FUNCTION_INFO_V1(dblink_fdw_validator);
 /*
  * dblink_fdw_validator(options text[], catalog oid)
  *
- * Checks option names only, as contrib does: values are libpq's business,
- * and duplicates are already rejected by the core.
+ * Checks option names only, as contrib does: values are libpq's business
+ * (except use_scram_passthrough's, a Boolean), and duplicates are already
+ * rejected by the core.
  */
 Datum
 dblink_fdw_validator(PG_FUNCTION_ARGS)
@@ -113,19 +149,17 @@ dblink_fdw_validator(PG_FUNCTION_ARGS)
 	foreach(cell, options)
 	{
 		DefElem    *def = lfirst_node(DefElem, cell);
-		char	   *valid;
 
 		if (foreign_option_is_valid(def->defname, context))
 			continue;
+		if (foreign_is_scram_passthrough(def->defname, context))
+		{
+			/* its value is checked here, as contrib 18 does */
+			(void) defGetBoolean(def);
+			continue;
+		}
 
-		/* Name the options that would have been accepted here. */
-		valid = foreign_valid_option_list(context);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("invalid option \"%s\"", def->defname),
-				 valid[0] != '\0'
-				 ? errhint("Valid options in this context are: %s", valid)
-				 : errhint("There are no valid options in this context.")));
+		foreign_invalid_option(def->defname, context);
 	}
 
 	PG_RETURN_VOID();
@@ -160,9 +194,24 @@ dblink_foreign_server_connstr(const char *name)
 	mapping = GetUserMapping(userid, server->serverid);
 	fdw = GetForeignDataWrapper(server->fdwid);
 
-	aclresult = pg_foreign_server_aclcheck(server->serverid, userid, ACL_USAGE);
+	aclresult = dblink_foreign_server_aclcheck(server->serverid, userid, ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+
+	/*
+	 * Contrib 18 authenticates with the login's SCRAM keys here (when the
+	 * login used SCRAM; otherwise the option changes nothing).  The Go core
+	 * cannot do that exchange yet: say so rather than connect some other
+	 * way.
+	 */
+	if (dblink_login_has_scram_keys() &&
+		foreign_use_scram_passthrough(server, mapping))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("use_scram_passthrough is not supported by this dblink"),
+				 errdetail("Foreign server \"%s\" asks to authenticate with the SCRAM keys of this session's login.",
+						   server->servername),
+				 errhint("Put a password in the user mapping instead.")));
 
 	initStringInfo(&buf);
 	foreign_append_options(&buf, fdw->options, ForeignDataWrapperRelationId);
@@ -186,7 +235,8 @@ foreign_option_is_valid(const char *keyword, Oid context)
 		if (strcmp(opt->keyword, keyword) == 0)
 			break;
 	}
-	if (opt->keyword == NULL || (opt->flags & FOREIGN_OPT_EXCLUDED))
+	if (opt->keyword == NULL || (opt->flags & FOREIGN_OPT_EXCLUDED) ||
+		opt->since > FOREIGN_MAJOR)
 		return false;
 
 	if (opt->flags & FOREIGN_OPT_USER_MAPPING)
@@ -194,21 +244,89 @@ foreign_option_is_valid(const char *keyword, Oid context)
 	return context == ForeignServerRelationId;
 }
 
-/* Comma-separated options valid in "context", for the validator's HINT. */
-static char *
-foreign_valid_option_list(Oid context)
+/* Is "keyword" 18's use_scram_passthrough, in a catalog that takes it? */
+static bool
+foreign_is_scram_passthrough(const char *keyword, Oid context)
+{
+	return FOREIGN_MAJOR >= 18 &&
+		strcmp(keyword, FOREIGN_SCRAM_PASSTHROUGH) == 0 &&
+		(context == ForeignServerRelationId || context == UserMappingRelationId);
+}
+
+/* use_scram_passthrough of the server, else of the user mapping, else false. */
+static bool
+foreign_use_scram_passthrough(ForeignServer *server, UserMapping *mapping)
+{
+	ListCell   *cell;
+
+	foreach(cell, server->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, FOREIGN_SCRAM_PASSTHROUGH) == 0)
+			return defGetBoolean(def);
+	}
+	foreach(cell, mapping->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, FOREIGN_SCRAM_PASSTHROUGH) == 0)
+			return defGetBoolean(def);
+	}
+	return false;
+}
+
+/*
+ * The validator's error for an option not valid in "context", with the
+ * HINT of the major's contrib: 16 and later name the closest valid option
+ * if one is close, 15 lists every valid option.
+ */
+static void
+foreign_invalid_option(const char *name, Oid context)
 {
 	const ForeignOption *opt;
+	bool		any_valid = false;
+#if DBLINK_HINT_CLOSEST_MATCH
+	ClosestMatchState match;
+	const char *closest;
+
+	initClosestMatch(&match, name, 4);
+	for (opt = foreign_options; opt->keyword != NULL; opt++)
+	{
+		if (foreign_option_is_valid(opt->keyword, context))
+		{
+			any_valid = true;
+			updateClosestMatch(&match, opt->keyword);
+		}
+	}
+	closest = getClosestMatch(&match);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("invalid option \"%s\"", name),
+			 any_valid ?
+			 (closest != NULL ?
+			  errhint("Perhaps you meant the option \"%s\".", closest) : 0) :
+			 errhint("There are no valid options in this context.")));
+#else
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	for (opt = foreign_options; opt->keyword != NULL; opt++)
 	{
 		if (foreign_option_is_valid(opt->keyword, context))
-			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
-							 opt->keyword);
+		{
+			appendStringInfo(&buf, "%s%s", any_valid ? ", " : "", opt->keyword);
+			any_valid = true;
+		}
 	}
-	return buf.data;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("invalid option \"%s\"", name),
+			 any_valid
+			 ? errhint("Valid options in this context are: %s", buf.data)
+			 : errhint("There are no valid options in this context.")));
+#endif
+	pg_unreachable();
 }
 
 /*

@@ -175,6 +175,7 @@ gocore_connect_options(void)
 	opts.environ = environ;
 	opts.connect_timeout = dblink_connect_timeout;
 	opts.server = NULL;
+	opts.server_version_num = PG_VERSION_NUM;
 	return opts;
 }
 

@@ -13,6 +13,12 @@
  * caller's PG_FINALLY releases the operation, which makes the Go core
  * cancel it, remote query included.
  *
+ * Each wait is reported with one of the wait events contrib dblink 17 and
+ * later registers (pg_stat_activity, pg_wait_events): DblinkConnect while
+ * dblink_connect() connects, DblinkGetConnect while a call connects for a
+ * connection string of its own, DblinkGetResult while a result is awaited.
+ * On 15 and 16 every wait is PG_WAIT_EXTENSION, as contrib's there.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -22,7 +28,6 @@
 #include "dblink.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/memutils.h"
 
 /*
@@ -36,6 +41,57 @@ static int	wait_notify_pos = -1;	/* position of the eventfd */
 static int	wait_sock_pos = -1;		/* position of the socket event, or -1 */
 static uint64 wait_sock_id = 0;		/* which socket (DgItem.wait_id) */
 static uint32 wait_sock_events = 0;	/* its WL_SOCKET_* events */
+
+/*
+ * The wait events (see the file header), registered at the first wait of
+ * the backend (registering takes a lock on shared memory once per name),
+ * and the one operation marked by dblink_wait_mark with the event of its
+ * waits that are not on a remote socket (a handle is never reused, so a
+ * mark left by an ERROR never matches a later operation).
+ */
+static uint32 wait_event_connect = 0;		/* DblinkConnect */
+static uint32 wait_event_get_connect = 0;	/* DblinkGetConnect */
+static uint32 wait_event_get_result = 0;	/* DblinkGetResult */
+static DgOp wait_marked_op = 0;
+static uint32 wait_marked_event = 0;
+
+static void
+wait_events_init(void)
+{
+	if (wait_event_get_result != 0)
+		return;
+	wait_event_connect = dblink_wait_event_new("DblinkConnect");
+	wait_event_get_connect = dblink_wait_event_new("DblinkGetConnect");
+	wait_event_get_result = dblink_wait_event_new("DblinkGetResult");
+}
+
+/*
+ * Mark an operation's waits that are not on a remote socket with the event
+ * of what it does: DBLINK_WAIT_CONNECT for dblink_connect(), DBLINK_WAIT_OTHER
+ * for work that is neither connecting nor awaiting a result (a cancel
+ * request; PG_WAIT_EXTENSION).  Unmarked operations wait on the remote
+ * socket for a result (DblinkGetResult) or, before they have one, connect
+ * for a connection string of their own (DblinkGetConnect).
+ */
+void
+dblink_wait_mark(DgOp op, DblinkWaitKind kind)
+{
+	wait_events_init();
+	wait_marked_op = op;
+	wait_marked_event = kind == DBLINK_WAIT_CONNECT ? wait_event_connect : PG_WAIT_EXTENSION;
+}
+
+/* The wait event of one wait of op for item. */
+static uint32
+wait_event_of(DgOp op, const DgItem *item)
+{
+	wait_events_init();
+	if (item->wait_fd >= 0)
+		return wait_event_get_result;
+	if (op != 0 && op == wait_marked_op)
+		return wait_marked_event;
+	return wait_event_get_connect;
+}
 
 static WaitEventSet *
 wait_get_set(const DgItem *item)
@@ -71,7 +127,7 @@ wait_get_set(const DgItem *item)
 	wait_set = NULL;
 	wait_sock_pos = -1;
 	{
-		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 4);
+		WaitEventSet *set = dblink_create_wait_event_set(4);
 
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		wait_notify_pos = AddWaitEventToSet(set, WL_SOCKET_READABLE, gocore_notify_fd(), NULL, NULL);
@@ -111,7 +167,7 @@ dblink_wait_item(DgOp op, DgItem *item)
 		}
 
 		(void) WaitEventSetWait(wait_get_set(item), -1, &event, 1,
-								PG_WAIT_EXTENSION);
+								wait_event_of(op, item));
 		if (event.events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 

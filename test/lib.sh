@@ -18,13 +18,15 @@
 #   PGHOST (socket dir)  PGPORT  PGUSER=postgres  PGDATA  LOGFILE  STAGE  PGBIN
 
 # --- constants ---------------------------------------------------------------
-PG_MAJOR=15
+# The PostgreSQL major and the port range; test/matrix-inside.sh sets them
+# for another major inside its root file system.
+PG_MAJOR=${DBLINK_PG_MAJOR:-15}
 PG_SYS_LIB=/usr/lib/postgresql/$PG_MAJOR
 PG_SYS_SHARE=/usr/share/postgresql/$PG_MAJOR
 PG_CONFIG=$PG_SYS_LIB/bin/pg_config
 PG_REGRESS=$PG_SYS_LIB/lib/pgxs/src/test/regress/pg_regress
-PORT_MIN=54300
-PORT_MAX=54319
+PORT_MIN=${DBLINK_PORT_MIN:-54300}
+PORT_MAX=${DBLINK_PORT_MAX:-54319}
 PG_OS_USER=postgres
 
 export PATH=/usr/local/go/bin:$PATH

@@ -9,6 +9,9 @@
 #             dblink instead of ours (skips the build and the Go tests): a
 #             check of the tests themselves
 #   --no-go   skip go vet / go test / fuzzing (quick iterations on the C side)
+#   --no-matrix  skip the PostgreSQL 17 and 18 runs (test/matrix.sh, which
+#             builds and tests in Debian root file systems, cached under
+#             /var/cache/dblink-matrix; the first run downloads them)
 #
 # Stages: setup.sh, make, go vet, go test -race, every Go fuzz target
 # (`func FuzzX` in any package; one counted step each, fuzz/FuzzX, for
@@ -28,13 +31,14 @@ export DBLINK_REPO=$REPO
 # shellcheck source=lib.sh
 source "$REPO/test/lib.sh"
 
-LONG=0 KIND=ours GO_TESTS=1
+LONG=0 KIND=ours GO_TESTS=1 MATRIX=${DBLINK_MATRIX:-1}
 while (( $# )); do
 	case $1 in
 	--long) LONG=1 ;;
+	--no-matrix) MATRIX=0 ;;
 	--oracle|--contrib) KIND=contrib ;;
 	--no-go) GO_TESTS=0 ;;
-	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -313,4 +317,13 @@ system_untouched() {
 	return 1
 }
 step "system installation untouched" system_untouched
+
+# --- other PostgreSQL majors ---------------------------------------------------
+# The same tree built and tested against 17 and 18 (own clusters on ports
+# 55400-55499 inside Debian root file systems); one counted step per major.
+if [[ $KIND == ours && $MATRIX == 1 ]]; then
+	for major in 17 18; do
+		step "matrix/$major (PostgreSQL $major: build, pg_regress, upstream test)" bash "$REPO/test/matrix.sh" "$major"
+	done
+fi
 finish

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # test/upstream.sh — run PostgreSQL's own dblink regression test against our
-# build (or, with --oracle, against the stock contrib dblink).  Opt-in: the
-# test command does not run it, and this repository does not contain the
-# upstream files; fetch contrib/dblink/sql/dblink.sql and
-# contrib/dblink/expected/dblink.out of PostgreSQL 15 yourself.
+# build (or, with --oracle, against the stock contrib dblink).  For 15 it is
+# opt-in: fetch contrib/dblink/sql/dblink.sql and expected/dblink.out of
+# PostgreSQL 15 yourself.  test/matrix.sh runs it for 17 and 18 with the
+# files of Debian's source package, or those vendored in test/upstream/17/.
 #
 #   bash test/upstream.sh [--oracle] PATH/dblink.sql PATH/dblink.out
 #
-# The upstream test relies on a prelude that creates setenv(), wait_pid()
-# (from PostgreSQL's regress.so, which Debian does not ship) and
-# set_pgservicefile(), and on a service file with an LDAP entry.  This script
-# builds a small helper library of its own with the two C functions, writes
-# its own prelude and service file, and runs `upstream_prelude dblink` with
-# pg_regress the way test/run.sh does.  Exit status: pg_regress's.  The
+# The upstream test relies on setenv(), wait_pid() (from PostgreSQL's
+# regress.so, which Debian does not ship) and set_pgservicefile(), and on a
+# service file with an LDAP entry.  This script builds a small helper
+# library of its own with the two C functions, and a service file.  The
+# test of 15 expects the functions to exist: a prelude of ours creates them
+# and pg_regress runs `upstream_prelude dblink`.  The test of 17 and later
+# creates them itself from `$PG_LIBDIR/regress`: the helper is also built
+# as regress.so with the symbols it names (regress_setenv, wait_pid) in the
+# --dlpath directory, and the test runs alone.  Exit status: pg_regress's.  The
 # diffs are printed; DBLINK_KEEP_TMP=1 keeps the results.
 set -uo pipefail
 
@@ -64,6 +67,14 @@ helper_setenv(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* The same under the names PostgreSQL's regress.so gives them. */
+PG_FUNCTION_INFO_V1(regress_setenv);
+Datum
+regress_setenv(PG_FUNCTION_ARGS)
+{
+	return helper_setenv(fcinfo);
+}
+
 /* helper_wait_pid(pid): return once process pid is gone. */
 PG_FUNCTION_INFO_V1(helper_wait_pid);
 Datum
@@ -82,8 +93,16 @@ helper_wait_pid(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not check process %d: %m", pid);
 	PG_RETURN_VOID();
 }
+
+PG_FUNCTION_INFO_V1(wait_pid);
+Datum
+wait_pid(PG_FUNCTION_ARGS)
+{
+	return helper_wait_pid(fcinfo);
+}
 EOF
-printf 'MODULES = upstream_helper\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n' >"$helper/Makefile"
+cp "$helper/upstream_helper.c" "$helper/regress.c"
+printf 'MODULES = upstream_helper regress\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n' >"$helper/Makefile"
 make -s -C "$helper" PG_CONFIG="$PG_CONFIG" >"$helper/build.log" 2>&1 || { cat "$helper/build.log"; exit 1; }
 
 # --- inputs: our prelude, our service file, the upstream test ----------------
@@ -116,10 +135,13 @@ cp "$OUT" "$in/expected/dblink.out"
 chown -R "$PG_OS_USER:" "$in" "$out" "$helper"
 chmod -R a+rX "$in" "$out" "$helper"
 
+tests=( upstream_prelude dblink )
+grep -q regress_setenv "$in/sql/dblink.sql" && tests=( dblink )
+
 cluster_start upstream "$DBLINK_TMP/stage" auto || exit 1
 timeout -k 10 300 "$PG_REGRESS" --bindir="$PGBIN" --host="$PGHOST" --port="$PGPORT" \
 	--inputdir="$in" --outputdir="$out" --dlpath="$helper" \
-	--dbname=contrib_regression upstream_prelude dblink
+	--dbname=contrib_regression "${tests[@]}"
 rc=$?
 if [[ -s $out/regression.diffs ]]; then
 	cat "$out/regression.diffs"

@@ -405,6 +405,9 @@ func syncEnvironment(envp **C.char) {
 // to date first.
 func settings(o *C.DgConnectOptions) conn.Settings {
 	syncEnvironment(o.environ)
+	if o.server_version_num != 0 {
+		conn.SetServerMajor(int(o.server_version_num) / 10000)
+	}
 	return conn.Settings{
 		ClientEncoding:  C.GoString(o.client_encoding),
 		RequirePassword: o.require_password != 0,

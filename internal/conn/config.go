@@ -132,7 +132,6 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 	cfg.BuildFrontend = buildFrontend
 	cfg.RuntimeParams = runtimeParams(o, s)
 	cfg.KerberosSpn = ""
-	cfg.SSLCertMode = "allow" // libpq 15 has no sslcertmode; ignore PGSSLCERTMODE
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{
 			Conn:               pc,
@@ -140,7 +139,7 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 			DeadlineDelay:      cancelDeadlineDelay,
 		}
 	}
-	cfg.RequireAuth = requireAuthFor(cfg.Password, s)
+	cfg.RequireAuth = requireAuthPolicy(o, cfg.Password, s)
 	if cfg.RequireAuth == noPasswordPolicy && setting(o, "channel_binding", "") == "require" {
 		// libpq checks channel binding before it looks for a password
 		cfg.RequireAuth = ""
@@ -152,6 +151,9 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 		return nil, nil, err
 	}
 	if err := applyHostaddrs(cfg, hosts, hostaddrs); err != nil {
+		return nil, nil, err
+	}
+	if err := applyNewerOptions(cfg, o); err != nil {
 		return nil, nil, err
 	}
 	return cfg, skipped, nil
@@ -193,7 +195,10 @@ func checkConnectOptions(o Options) error {
 		// without it.
 		return connInfoErrorf(`gssencmode value "require" invalid when GSSAPI support is not compiled in`)
 	}
-	return checkEnum(o, "target_session_attrs", []string{"any", "read-write", "read-only", "primary", "standby", "prefer-standby"})
+	if err := checkEnum(o, "target_session_attrs", []string{"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}); err != nil {
+		return err
+	}
+	return checkNewerOptions(o)
 }
 
 // checkListLengths matches hostaddr, host and port lists the way libpq

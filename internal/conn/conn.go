@@ -66,12 +66,12 @@ func Prepare(connstr string, s Settings) (*Plan, error) {
 	if err != nil {
 		if s.RequirePassword {
 			// contrib: an unparsable string never reaches libpq for a non-superuser
-			return nil, errPasswordNotGiven
+			return nil, errPasswordNotGiven()
 		}
 		return nil, connectFailed(err.Error(), sec)
 	}
 	if s.RequirePassword && !opts.HasPassword() {
-		return nil, errPasswordNotGiven
+		return nil, errPasswordNotGiven()
 	}
 	return &Plan{opts: opts, set: s, secrets: sec}, nil
 }
@@ -95,8 +95,10 @@ func Open(ctx context.Context, p *Plan) (*Conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if s.RequirePassword && IsPasswordNotRequested(err) {
-			return nil, errPasswordNotRequested
+		// the password rule's refusal, unless the list was the string's own
+		// require_auth (then it is libpq's failure, as contrib reports it)
+		if s.RequirePassword && cfg.RequireAuth != p.opts["require_auth"] && isPolicyFailure(err, cfg.RequireAuth) {
+			return nil, errPasswordNotRequested()
 		}
 		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
 	}
@@ -173,7 +175,7 @@ func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgCon
 		if err == nil {
 			return pg, nil
 		}
-		if ctx.Err() != nil || IsPasswordNotRequested(err) {
+		if ctx.Err() != nil || isPolicyFailure(err, cfg.RequireAuth) {
 			return nil, err
 		}
 		// sslmode=prefer tries a host with TLS, then without: as libpq,

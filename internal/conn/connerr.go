@@ -60,7 +60,13 @@ func ConnectErrorMessage(err error) string {
 // Settings.RequirePassword: the server let us in (trust, peer, ...) or
 // offered a method other than a password exchange.
 func IsPasswordNotRequested(err error) bool {
-	return err != nil && strings.Contains(err.Error(), `authentication method requirement "`+passwordAuthPolicy+`" failed`)
+	return isPolicyFailure(err, passwordAuthPolicy)
+}
+
+// isPolicyFailure reports whether err is pgconn's refusal of the server's
+// authentication request under the require_auth list policy.
+func isPolicyFailure(err error, policy string) bool {
+	return err != nil && policy != "" && strings.Contains(err.Error(), `authentication method requirement "`+policy+`" failed`)
 }
 
 // attempt is one failed connection attempt as pgconn reports it.

@@ -74,7 +74,7 @@ func (o Options) storeOption(keyword, value string) bool {
 			value = "prefer"
 		}
 	}
-	if _, ok := keywordIndex[keyword]; !ok {
+	if _, ok := LookupKeyword(keyword); !ok {
 		return false
 	}
 	o[keyword] = value

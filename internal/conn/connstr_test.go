@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -137,10 +138,11 @@ func TestKeywords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry := regexp.MustCompile(`\{"([a-z_]+)", ([A-Z_| 0]+)\}`)
+	entry := regexp.MustCompile(`\{"([a-z_]+)", ([A-Z_| 0]+), ([0-9]+)\}`)
 	var cNames, goNames []string
 	for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
 		flags := m[2]
+		m[1] += "/" + m[3]
 		if strings.Contains(flags, "FOREIGN_OPT_USER_MAPPING") {
 			m[1] += "/mapping"
 		}
@@ -150,11 +152,11 @@ func TestKeywords(t *testing.T) {
 		cNames = append(cNames, m[1])
 	}
 	for _, k := range Keywords {
-		name := k.Name
+		name := k.Name + "/" + strconv.Itoa(k.Since)
 		if k.UserMapping {
 			name += "/mapping"
 		}
-		if k.Debug || k.Name == "client_encoding" { // dblink sets it itself
+		if k.Debug || k.NotForFDW || k.Name == "client_encoding" { // dblink sets it itself
 			name += "/excluded"
 		}
 		goNames = append(goNames, name)
@@ -163,7 +165,9 @@ func TestKeywords(t *testing.T) {
 		t.Errorf("Keywords =\n%s\ncsrc/foreign.c =\n%s", got, want)
 	}
 	for _, k := range Keywords {
-		if k.Secret != (k.Name == "password" || k.Name == "sslpassword") {
+		secret := k.Name == "password" || k.Name == "sslpassword" || k.Name == "oauth_client_secret" ||
+			k.Name == "scram_client_key" || k.Name == "scram_server_key"
+		if k.Secret != secret {
 			t.Errorf("%s: Secret = %v", k.Name, k.Secret)
 		}
 	}

@@ -62,19 +62,42 @@ func newServerError(m *pgproto3.ErrorResponse, body []byte) *serverError {
 
 func (e *Error) Error() string { return e.Message }
 
-var (
-	errPasswordNotGiven = &Error{
+// errPasswordNotGiven is contrib's error for a non-superuser's string
+// without a password, in the words of the current major's contrib (16
+// added GSSAPI credential delegation to the rule and to its wording).
+func errPasswordNotGiven() *Error {
+	if ServerMajor() >= 16 {
+		return &Error{
+			SQLState: "2F003",
+			Message:  "password or GSSAPI delegated credentials required",
+			Detail:   "Non-superusers must provide a password in the connection string or send delegated GSSAPI credentials.",
+		}
+	}
+	return &Error{
 		SQLState: "2F003",
 		Message:  "password is required",
 		Detail:   "Non-superusers must provide a password in the connection string.",
 	}
-	errPasswordNotRequested = &Error{
+}
+
+// errPasswordNotRequested is contrib's error for a non-superuser's
+// connection whose server did not ask for the password.
+func errPasswordNotRequested() *Error {
+	if ServerMajor() >= 16 {
+		return &Error{
+			SQLState: "2F003",
+			Message:  "password or GSSAPI delegated credentials required",
+			Detail:   "Non-superusers may only connect using credentials they provide, eg: password in connection string or delegated GSSAPI credentials",
+			Hint:     "Ensure provided credentials match target server's authentication method.",
+		}
+	}
+	return &Error{
 		SQLState: "2F003",
 		Message:  "password is required",
 		Detail:   "Non-superuser cannot connect if the server does not request a password.",
 		Hint:     "Target server's authentication method must be changed.",
 	}
-)
+}
 
 // connectFailed is contrib's error for a connection that could not be made;
 // detail is libpq's message. Every connection-time failure comes here, so
