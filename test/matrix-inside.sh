@@ -10,7 +10,7 @@
 # for 16 and later, whose contrib dblink gives other output in a few
 # tests, test/regress/expected/16plus/ replaces those files), PostgreSQL's
 # own dblink test of this major (test/upstream.sh with the files from
-# Debian's source package under /opt/upstream, else test/upstream/MAJOR/). Clusters run
+# Debian's source package under /opt/upstream, when the mirror serves it). Clusters run
 # as `postgres` on ports 55400-55449 (17) or 55450-55499 (18), 127.0.0.1.
 # Last line: `N passed, N failed`.
 set -uo pipefail
@@ -128,13 +128,10 @@ run_regress
 cluster_stop main
 
 # --- PostgreSQL's own dblink test of this major ----------------------------------
-# From Debian's source package of this major (fetched by matrix.sh), else
-# from test/upstream/MAJOR/ of this tree; without either it is skipped,
-# and said so.
+# From Debian's source package of this major (fetched by matrix.sh); the
+# project keeps no copy of PostgreSQL's files. Without it the test is
+# skipped, and said so.
 up_dir=/opt/upstream/contrib/dblink up_origin=$(cat /opt/upstream/ORIGIN 2>/dev/null)
-if [[ ! -f $up_dir/sql/dblink.sql && -f $REPO/test/upstream/$MAJOR/sql/dblink.sql ]]; then
-	up_dir=$REPO/test/upstream/$MAJOR up_origin=$(cat "$up_dir/ORIGIN" 2>/dev/null)
-fi
 if [[ -f $up_dir/sql/dblink.sql && -f $up_dir/expected/dblink.out ]]; then
 	printf '\n=== upstream dblink test of PostgreSQL %s (%s)\n' "$MAJOR" "$up_origin"
 	up=( "$REPO/test/upstream.sh" )

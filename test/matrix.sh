@@ -202,7 +202,7 @@ run_major() {
 	[[ -x $root/usr/lib/postgresql/$major/bin/pg_config ]] || build_rootfs "$major" "$root"
 	ensure_extra_packages "$major" "$root" || die "cannot install $(extra_packages "$major") for PostgreSQL $major"
 	[[ -f $root/opt/upstream/ORIGIN ]] || fetch_upstream "$major" "$root" ||
-		say "PostgreSQL $major: no source package; the upstream test uses test/upstream/$major/ if present"
+		say "PostgreSQL $major: no source package; its upstream test will be skipped"
 	sync_go "$root"
 	# a clean copy of the tree (tracked and new files, not build products)
 	work=$(mktemp -d "$root/tmp/dblink-src.XXXXXX")

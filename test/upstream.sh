@@ -3,7 +3,7 @@
 # build (or, with --oracle, against the stock contrib dblink).  For 15 it is
 # opt-in: fetch contrib/dblink/sql/dblink.sql and expected/dblink.out of
 # PostgreSQL 15 yourself.  test/matrix.sh runs it for 17 and 18 with the
-# files of Debian's source package, or those vendored in test/upstream/17/.
+# files of Debian's source package.
 #
 #   bash test/upstream.sh [--oracle] PATH/dblink.sql PATH/dblink.out
 #
