@@ -397,3 +397,19 @@ func TestWireBoundedWorkPerCall(t *testing.T) {
 		t.Fatalf("%+v %v after %d yields", out, err, yields)
 	}
 }
+
+// Reading idle input (dblink_is_busy, dblink_get_notify) happens on the
+// backend's thread, which is not waiting: it must not wake the backend's
+// next wait through the eventfd for nothing.
+func TestConsumeInputWakesNobody(t *testing.T) {
+	c := &Conn{sem: make(chan struct{}, 1), w: testWire(&chunkConn{})}
+	woken := 0
+	c.SetWake(func() { woken++ })
+	c.ConsumeInput()
+	if woken != 0 {
+		t.Fatalf("woken %d times", woken)
+	}
+	if !c.tryAcquire() {
+		t.Fatal("ConsumeInput kept the connection")
+	}
+}
