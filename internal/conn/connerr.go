@@ -182,6 +182,9 @@ func attemptReason(err error, unix bool) string {
 		return "channel binding required, but SSL not in use"
 	case strings.Contains(err.Error(), "channel binding required but server did not authenticate using channel binding"):
 		return "channel binding required, but server authenticated client without channel binding"
+	case errors.Is(err, errIncorrectServerSignature):
+		// use_scram_passthrough: the server does not know the login's ServerKey
+		return errIncorrectServerSignature.Error()
 	case errors.Is(err, pgconn.ErrReadOnlyConnection):
 		return "session is read-only"
 	case errors.Is(err, pgconn.ErrReadWriteConnection):
