@@ -255,7 +255,7 @@ func pgErrorMessage(e *pgconn.PgError) string {
 // without pgconn's "context: " layers that only repeat what failed.
 func pgconnReason(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"dial error: ", "failed to receive message: ", "AfterNetConnect failed: ", "tls error: "} {
+	for _, p := range []string{"dial error: ", "failed to receive message: ", "AfterNetConnect failed: ", "tls error: ", "require_auth check failed: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	return msg

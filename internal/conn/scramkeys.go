@@ -75,12 +75,12 @@ const (
 type scramKeysState int
 
 const (
-	scramIdle             scramKeysState = iota // before the server asks for SASL
-	scramWantClientFirst                        // SASL asked: pgconn's SASLInitialResponse next
-	scramWantServerFirst                        // AuthenticationSASLContinue next
-	scramWantClientFinal                        // pgconn's SASLResponse next
-	scramWantServerFinal                        // AuthenticationSASLFinal next
-	scramDone                                   // pass-through from now on
+	scramIdle            scramKeysState = iota // before the server asks for SASL
+	scramWantClientFirst                       // SASL asked: pgconn's SASLInitialResponse next
+	scramWantServerFirst                       // AuthenticationSASLContinue next
+	scramWantClientFinal                       // pgconn's SASLResponse next
+	scramWantServerFinal                       // AuthenticationSASLFinal next
+	scramDone                                  // pass-through from now on
 )
 
 // scramKeysProxy is the reader and writer pgconn's frontend uses while the

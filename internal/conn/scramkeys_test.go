@@ -269,8 +269,8 @@ func TestScramKeysPasswordRule(t *testing.T) {
 	srv.trust = true
 	port := srv.listen(t)
 	_, err := scramConnect(t, port, "require_auth=scram-sha-256", &keys)
-	want := `authentication method requirement "scram-sha-256" failed: server did not complete authentication`
-	if err == nil || !strings.Contains(errText(err), want) {
+	want := fmt.Sprintf(`connection to server at "127.0.0.1", port %d failed: authentication method requirement "scram-sha-256" failed: server did not complete authentication`, port)
+	if err == nil || AsError(err).Detail != want {
 		t.Fatalf("trust: err = %v, want %q", errText(err), want)
 	}
 }

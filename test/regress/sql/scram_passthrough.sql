@@ -40,6 +40,7 @@ DROP ROLE regress_scram_user;
 
 -- a SCRAM login: the remote connection authenticates with its keys
 SELECT current_user AS regress_su \gset
+\set regress_host :HOST
 SET password_encryption = 'scram-sha-256';
 CREATE ROLE regress_scram_login LOGIN PASSWORD 'regress-scram-1';
 -- the remote is this cluster over TCP, which asks for scram-sha-256
@@ -104,7 +105,7 @@ SELECT regress_scram_try('regress_scram_sock');
 ALTER ROLE regress_scram_login PASSWORD 'regress-scram-2';
 SELECT regress_scram_try('regress_scram_tcp');
 
-\c -reuse-previous=off contrib_regression :regress_su :HOST :PORT
+\c -reuse-previous=off contrib_regression :regress_su :regress_host :PORT
 DROP FUNCTION regress_scram_try(text);
 SET client_min_messages = warning;
 DROP SERVER regress_scram_tcp, regress_scram_req, regress_scram_sock,
