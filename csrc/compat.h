@@ -86,8 +86,16 @@
 #include "libpq/libpq-be.h"
 #define dblink_login_has_scram_keys() \
 	(MyProcPort != NULL && MyProcPort->has_scram_keys)
+/* Point DgConnectOptions "opts" at those keys (only when they exist). */
+#define dblink_login_scram_keys(opts) \
+	(StaticAssertExpr(sizeof(MyProcPort->scram_ClientKey) == DG_SCRAM_KEY_LEN && \
+					  sizeof(MyProcPort->scram_ServerKey) == DG_SCRAM_KEY_LEN, \
+					  "the ABI's SCRAM keys are SCRAM-SHA-256's"), \
+	 (opts)->scram_client_key = MyProcPort->scram_ClientKey, \
+	 (opts)->scram_server_key = MyProcPort->scram_ServerKey)
 #else
 #define dblink_login_has_scram_keys() false
+#define dblink_login_scram_keys(opts) ((void) (opts))
 #endif
 
 #endif							/* DBLINK_COMPAT_H */

@@ -51,6 +51,7 @@ dblink_connect(PG_FUNCTION_ARGS)
 	char	   *connstr;
 	char	   *server_connstr;
 	char	   *server = NULL;
+	bool		login_scram_keys = false;
 	DgOp		op;
 
 	if (PG_NARGS() == 2)
@@ -62,14 +63,14 @@ dblink_connect(PG_FUNCTION_ARGS)
 		connstr = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	/* a foreign server's name stands for its options and the user mapping */
-	server_connstr = dblink_foreign_server_connstr(connstr);
+	server_connstr = dblink_foreign_server_connstr(connstr, &login_scram_keys);
 	if (server_connstr != NULL)
 	{
 		server = connstr;
 		connstr = server_connstr;
 	}
 
-	op = gocore_connect(conname, connstr, server);
+	op = gocore_connect(conname, connstr, server, login_scram_keys);
 	dblink_wait_mark(op, DBLINK_WAIT_CONNECT);
 	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(op)));
 }

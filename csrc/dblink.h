@@ -14,8 +14,9 @@
 
 /* gocore.c: the Go core, loaded on first use; each call returns promptly */
 extern DgOp gocore_connect(const char *name, const char *connstr,
-						   const char *server);
-extern DgOp gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode);
+						   const char *server, bool login_scram_keys);
+extern DgOp gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode,
+						 bool login_scram_keys);
 extern int	gocore_op_next(DgOp op, DgItem *item);
 extern void gocore_op_release(DgOp op);
 extern bool gocore_disconnect(const char *name);

@@ -161,7 +161,17 @@ typedef struct DgConnectOptions
 	int32_t		server_version_num; /* PG_VERSION_NUM the shim was built
 									 * for: the Go core follows that
 									 * major's libpq and contrib dblink */
+	/*
+	 * 18's use_scram_passthrough: the SCRAM-SHA-256 ClientKey and ServerKey
+	 * of the session's login, DG_SCRAM_KEY_LEN bytes each, or both NULL.
+	 * They travel only here, never in a string; Go copies them.
+	 */
+	const uint8_t *scram_client_key;
+	const uint8_t *scram_server_key;
 } DgConnectOptions;
+
+/* DgConnectOptions.scram_client_key, scram_server_key */
+#define DG_SCRAM_KEY_LEN 32
 
 /*
  * One connection of the session, for dblink_connections() (version 1.3).

@@ -172,7 +172,7 @@ dblink_fdw_validator(PG_FUNCTION_ARGS)
  * that order, each as key='value' followed by a space.
  */
 char *
-dblink_foreign_server_connstr(const char *name)
+dblink_foreign_server_connstr(const char *name, bool *login_scram_keys)
 {
 	char	   *srvname;
 	ForeignServer *server;
@@ -198,22 +198,24 @@ dblink_foreign_server_connstr(const char *name)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 
+	initStringInfo(&buf);
+
 	/*
-	 * Contrib 18 authenticates with the login's SCRAM keys here (when the
-	 * login used SCRAM; otherwise the option changes nothing).  The Go core
-	 * cannot do that exchange yet: say so rather than connect some other
-	 * way.
+	 * use_scram_passthrough (18), when the login used SCRAM (otherwise the
+	 * option changes nothing): the connection authenticates with the
+	 * login's SCRAM keys, which the caller hands to the Go core beside the
+	 * string, and requires SCRAM, first in the string as in contrib 18, so
+	 * that a require_auth of the server's options replaces it (and the
+	 * keys then no longer stand in for a password).
 	 */
+	*login_scram_keys = false;
 	if (dblink_login_has_scram_keys() &&
 		foreign_use_scram_passthrough(server, mapping))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("use_scram_passthrough is not supported by this dblink"),
-				 errdetail("Foreign server \"%s\" asks to authenticate with the SCRAM keys of this session's login.",
-						   server->servername),
-				 errhint("Put a password in the user mapping instead.")));
+	{
+		*login_scram_keys = true;
+		appendStringInfoString(&buf, "require_auth='scram-sha-256' ");
+	}
 
-	initStringInfo(&buf);
 	foreign_append_options(&buf, fdw->options, ForeignDataWrapperRelationId);
 	foreign_append_options(&buf, server->options, ForeignServerRelationId);
 	foreign_append_options(&buf, mapping->options, UserMappingRelationId);

@@ -163,11 +163,14 @@ gocore_notify_fd(void)
 	return gocore_eventfd;
 }
 
-/* What every new connection needs to know about this backend. */
+/*
+ * What every new connection needs to know about this backend; with
+ * login_scram_keys, the SCRAM keys of the session's login too.
+ */
 static DgConnectOptions
-gocore_connect_options(void)
+gocore_connect_options(bool login_scram_keys)
 {
-	DgConnectOptions opts;
+	DgConnectOptions opts = {0};
 
 	/* the password rule binds whoever is the current user (SET ROLE counts) */
 	opts.require_password = !superuser();
@@ -176,6 +179,8 @@ gocore_connect_options(void)
 	opts.connect_timeout = dblink_connect_timeout;
 	opts.server = NULL;
 	opts.server_version_num = PG_VERSION_NUM;
+	if (login_scram_keys && dblink_login_has_scram_keys())
+		dblink_login_scram_keys(&opts);
 	return opts;
 }
 
@@ -227,13 +232,14 @@ gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
 }
 
 DgOp
-gocore_connect(const char *name, const char *connstr, const char *server)
+gocore_connect(const char *name, const char *connstr, const char *server,
+			   bool login_scram_keys)
 {
 	DgConnectOptions opts;
 	DgOp		op;
 
 	gocore_load();
-	opts = gocore_connect_options();
+	opts = gocore_connect_options(login_scram_keys);
 	opts.server = server;
 	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.dg_connect(name, connstr, &opts));
@@ -249,7 +255,8 @@ static DgOp gocore_first_op = 0;
 static DgItem gocore_first_item;
 
 DgOp
-gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
+gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode,
+			 bool login_scram_keys)
 {
 	DgConnectOptions opts = {0};	/* only a transient connection needs them */
 	DgItem		first;
@@ -258,7 +265,7 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode)
 	gocore_load();
 	if (target->connstr != NULL)
 	{
-		opts = gocore_connect_options();
+		opts = gocore_connect_options(login_scram_keys);
 		gocore_prepare_connect(target->connstr, &opts);
 	}
 	GOCORE_CALL(op = gocore.dg_query(target, sql, (int) mode, &opts, &first));

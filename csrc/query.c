@@ -79,11 +79,12 @@ query_start(QueryTarget *qt, const char *sql, DgQueryMode mode)
 	DgTarget	named = {0};
 	DgOp		op;
 	char	   *connstr;
+	bool		login_scram_keys = false;
 
 	named.if_exists = 1;
 	if (qt->arg != NULL)
 		named.name = dblink_connection_key(qt->arg, false);
-	op = gocore_query(&named, sql, mode);
+	op = gocore_query(&named, sql, mode, false);
 	if (op != 0)
 	{
 		qt->conname = qt->arg;
@@ -92,9 +93,9 @@ query_start(QueryTarget *qt, const char *sql, DgQueryMode mode)
 	if (qt->arg == NULL)
 		dblink_conn_not_available(NULL);
 
-	connstr = dblink_foreign_server_connstr(qt->arg);
+	connstr = dblink_foreign_server_connstr(qt->arg, &login_scram_keys);
 	qt->target.connstr = connstr ? connstr : qt->arg;
-	return gocore_query(&qt->target, sql, mode);
+	return gocore_query(&qt->target, sql, mode, login_scram_keys);
 }
 
 /*

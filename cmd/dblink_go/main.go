@@ -412,6 +412,18 @@ func settings(o *C.DgConnectOptions) conn.Settings {
 		ClientEncoding:  C.GoString(o.client_encoding),
 		RequirePassword: o.require_password != 0,
 		ConnectTimeout:  int(o.connect_timeout),
+		ScramKeys:       scramKeys(o),
+	}
+}
+
+// scramKeys copies the login's SCRAM keys (use_scram_passthrough), or nil.
+func scramKeys(o *C.DgConnectOptions) *conn.ScramKeys {
+	if o.scram_client_key == nil || o.scram_server_key == nil {
+		return nil
+	}
+	return &conn.ScramKeys{
+		ClientKey: C.GoBytes(unsafe.Pointer(o.scram_client_key), C.DG_SCRAM_KEY_LEN),
+		ServerKey: C.GoBytes(unsafe.Pointer(o.scram_server_key), C.DG_SCRAM_KEY_LEN),
 	}
 }
 

@@ -37,6 +37,21 @@ type Settings struct {
 	// ConnectTimeout (seconds, dblink.connect_timeout) applies when the
 	// string sets no connect_timeout; 0: libpq's default.
 	ConnectTimeout int
+
+	// ScramKeys (18's use_scram_passthrough; nil: none) are the login's
+	// SCRAM keys: a server that asks for SCRAM-SHA-256 is answered with
+	// them, as libpq 18 does with scram_client_key and scram_server_key.
+	// With require_auth=scram-sha-256 they satisfy the password rule.
+	ScramKeys *ScramKeys
+}
+
+// scramPassthrough reports whether the login's SCRAM keys stand in for the
+// password under the password rule: contrib 18's
+// dblink_connstr_has_required_scram_options (the keys, and require_auth
+// still exactly scram-sha-256, as dblink set it before the options of the
+// foreign server and user mapping).
+func (s Settings) scramPassthrough(o Options) bool {
+	return s.ScramKeys.valid() && o["require_auth"] == "scram-sha-256"
 }
 
 const (
@@ -130,6 +145,12 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 	cfg.ConnectTimeout = d.connectTimeout
 	cfg.DialFunc = d.DialContext
 	cfg.BuildFrontend = buildFrontend
+	if s.ScramKeys.valid() {
+		if cfg.Password == "" {
+			cfg.Password = dummyScramPassword()
+		}
+		cfg.BuildFrontend = scramKeysFrontend(*s.ScramKeys, cfg.Password)
+	}
 	cfg.RuntimeParams = runtimeParams(o, s)
 	cfg.KerberosSpn = ""
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
@@ -655,6 +676,15 @@ func buildFrontend(r io.Reader, w io.Writer) *pgproto3.Frontend {
 	f := pgproto3.NewFrontend(&startupReader{r: r, left: startupBytesLimit}, w)
 	f.SetMaxBodyLen(startupMessageLimit)
 	return f
+}
+
+// scramKeysFrontend is buildFrontend over a scramKeysProxy that
+// authenticates with keys where pgconn would use password.
+func scramKeysFrontend(keys ScramKeys, password string) pgconn.BuildFrontendFunc {
+	return func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		p := newScramKeysProxy(keys, password, r, w)
+		return buildFrontend(p, p)
+	}
 }
 
 // startupReader is a reader that fails after its first left bytes.

@@ -70,7 +70,7 @@ func Prepare(connstr string, s Settings) (*Plan, error) {
 		}
 		return nil, connectFailed(err.Error(), sec)
 	}
-	if s.RequirePassword && !opts.HasPassword() {
+	if s.RequirePassword && !opts.HasPassword() && !s.scramPassthrough(opts) {
 		return nil, errPasswordNotGiven()
 	}
 	return &Plan{opts: opts, set: s, secrets: sec}, nil

@@ -182,6 +182,9 @@ func attemptReason(err error, unix bool) string {
 		return "channel binding required, but SSL not in use"
 	case strings.Contains(err.Error(), "channel binding required but server did not authenticate using channel binding"):
 		return "channel binding required, but server authenticated client without channel binding"
+	case errors.Is(err, errIncorrectServerSignature):
+		// use_scram_passthrough: the server does not know the login's ServerKey
+		return errIncorrectServerSignature.Error()
 	case errors.Is(err, pgconn.ErrReadOnlyConnection):
 		return "session is read-only"
 	case errors.Is(err, pgconn.ErrReadWriteConnection):
@@ -252,7 +255,7 @@ func pgErrorMessage(e *pgconn.PgError) string {
 // without pgconn's "context: " layers that only repeat what failed.
 func pgconnReason(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"dial error: ", "failed to receive message: ", "AfterNetConnect failed: ", "tls error: "} {
+	for _, p := range []string{"dial error: ", "failed to receive message: ", "AfterNetConnect failed: ", "tls error: ", "require_auth check failed: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	return msg
