@@ -112,6 +112,12 @@ for special in "copyin|@G waitmsg E Z" "copyout|@H @d @c C:COPY_1 Z" "copyboth|@
 	"fatal in result|T1 D:a FATAL" "invalid ReadyForQuery status|T1 D:a C Z:X"; do
 	IFS='|' read -r name script <<<"$special"
 	i=$((i + 1))
+	if [[ $KIND != ours && $name == copy* ]]; then
+		# contrib 15's libpq stays in COPY mode, spinning at full CPU and
+		# deaf to statement_timeout: a backend left so outlives the test
+		echo "# $name: not run against contrib (its libpq spins in COPY mode)"
+		continue
+	fi
 	sq <<-SQL
 	SET statement_timeout = '3s';
 	SELECT dblink_connect('sp$i', '$FCONN dbname=x');

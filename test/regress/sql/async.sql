@@ -166,6 +166,9 @@ SELECT dblink_exec($$NOTIFY async_chan, 'from unnamed'$$);
 SELECT dblink_exec($$NOTIFY "other chan"$$);
 NOTIFY async_chan, 'from local';
 SELECT dblink_exec($$SELECT pg_notify('async_chan', 'via pg_notify')$$);
+-- a round trip on a: the remote sends what it was notified of before it
+-- answers, so what follows does not race the notifying commits
+SELECT * FROM dblink('a', 'SELECT 1') AS t(a int);
 SELECT notify_name, extra,
 	   be_pid = (SELECT p FROM dblink('a', 'SELECT pg_backend_pid()') AS t(p int)) AS self,
 	   be_pid = (SELECT p FROM dblink('SELECT pg_backend_pid()') AS t(p int)) AS unnamed,
@@ -176,6 +179,9 @@ SELECT * FROM dblink_get_notify('a');
 SELECT dblink_exec($$NOTIFY async_chan, 'one'$$);
 SELECT * FROM dblink('a', 'SELECT 1') AS t(a int);
 SELECT dblink_exec($$NOTIFY async_chan, 'two'$$);
+-- a round trip on a: the remote sends what it was notified of before it
+-- answers, so what follows does not race the notifying commits
+SELECT * FROM dblink('a', 'SELECT 1') AS t(a int);
 SELECT notify_name, extra FROM dblink_get_notify('a');
 -- the unnamed connection's own notifications
 SELECT dblink_exec('LISTEN unnamed_chan');
