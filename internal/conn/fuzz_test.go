@@ -348,15 +348,25 @@ func FuzzBuildConfig(f *testing.F) {
 			t.Fatalf("BuildConfig(%q): error %T (%v), want *ConnInfoError", o.String(), err, err)
 		}
 		pw := o["password"]
-		if len(pw) < 4 || !strings.Contains(err.Error(), pw) {
+		if len(pw) < 4 {
 			return
 		}
+		// the message may show the other keywords and values, quoted: a
+		// password found only in them (a port "0000" holds the password
+		// `"000`) is not shown
+		msg := err.Error()
 		for k, v := range o {
-			if k != "password" && (strings.Contains(v, pw) || strings.Contains(k, pw)) {
-				return
+			if k != "password" {
+				for _, shown := range []string{`"` + k + `"`, `"` + v + `"`, k, v} {
+					if shown != "" {
+						msg = strings.ReplaceAll(msg, shown, "\x00")
+					}
+				}
 			}
 		}
-		t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
+		if strings.Contains(msg, pw) {
+			t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
+		}
 	})
 }
 
