@@ -55,13 +55,13 @@ func FuzzWire(f *testing.F) {
 		w.notice = func(*pgconn.Notice) {}
 		switch mode % 3 {
 		case 0: // idle: what arrives between queries
-			checkBounded(t, w, func() bool { _, more := w.readIdle(); return more })
+			checkBounded(t, w, len(stream), func() bool { _, more := w.readIdle(); return more })
 		case 1, 2: // a query, rows collected (dblink) or dropped (dblink_exec)
 			q := w.newRun("q", Mode(mode%3-1))
 			if mode%2 == 1 {
 				q.SkimNotifications()
 			}
-			checkBounded(t, w, func() bool {
+			checkBounded(t, w, len(stream), func() bool {
 				ev, ok, _ := q.Poll()
 				if ok && ev.Batch != nil {
 					checkBatch(t, ev.Batch, stream)
@@ -73,8 +73,9 @@ func FuzzWire(f *testing.F) {
 }
 
 // checkBounded calls step until it reports the end, and fails when a call
-// parsed more than a call's worth, or the calls do not end.
-func checkBounded(t *testing.T, w *wire, step func() (more bool)) {
+// parsed more than a call's worth, or the calls do not end. No message is
+// longer than the stream, of streamLen bytes.
+func checkBounded(t *testing.T, w *wire, streamLen int, step func() (more bool)) {
 	t.Helper()
 	for calls := 0; ; calls++ {
 		if calls > 1000 {
@@ -83,7 +84,7 @@ func checkBounded(t *testing.T, w *wire, step func() (more bool)) {
 		more := step()
 		// the bound is checked before each message is taken, so a call
 		// ends at most one message past it
-		if w.spent > workPerCall+len(w.in)+msgCost {
+		if w.spent >= workPerCall+streamLen+msgCost {
 			t.Fatalf("one call parsed %d bytes", w.spent)
 		}
 		if !more {
