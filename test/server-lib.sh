@@ -156,3 +156,17 @@ fakepg_start() {
 	FPORT=$(head -1 "$dir/fakepg.port")
 	FCONN="host=127.0.0.1 port=$FPORT user=x sslmode=disable"
 }
+
+# q SQL: one statement in a new session of the current cluster; its output.
+q() { "$PSQL" -X -q -At -d postgres -c "$1" 2>&1; }
+
+# hostile_setup NAME: for a test on its own cluster NAME (own_cluster) that
+# plays a hostile server: log_off (where the cluster's log stands now), the
+# fake server (fakepg_start), dblink created, and an exit trap that also
+# closes the test's psql sessions.
+hostile_setup() {
+	log_off=$(stat -c %s "$LOGFILE")
+	fakepg_start
+	q 'CREATE EXTENSION dblink' >/dev/null
+	trap 'for s in "${!S_FD[@]}"; do sess_close "$s"; done; kill "${HELPER_PIDS[@]}" 2>/dev/null; cluster_stop '"$1"' >/dev/null 2>&1' EXIT
+}

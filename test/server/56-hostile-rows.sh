@@ -38,9 +38,7 @@ REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$REPO/test/server-lib.sh"
 
 own_cluster rows
-log_off=$(stat -c %s "$LOGFILE")
-fakepg_start
-"$PSQL" -X -q -d postgres -c 'CREATE EXTENSION dblink' >/dev/null
+hostile_setup rows
 
 # sq: SQL on stdin, in a new session (the cluster may be restarting after
 # a crash); what psql printed on stdout, in OUT too.

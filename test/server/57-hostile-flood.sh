@@ -41,11 +41,7 @@ if ! (ulimit -d "$DATA_LIMIT_KB" && restart_own_cluster); then
 	notok "could not restart the cluster with a data size limit"
 	exit 1
 fi
-log_off=$(stat -c %s "$LOGFILE")
-fakepg_start
-q() { "$PSQL" -X -q -At -d postgres -c "$1" 2>&1; }
-q 'CREATE EXTENSION dblink' >/dev/null
-trap 'for s in "${!S_FD[@]}"; do sess_close "$s"; done; kill "${HELPER_PIDS[@]}" 2>/dev/null; cluster_stop flood >/dev/null 2>&1' EXIT
+hostile_setup flood
 
 # terminated_within WHAT MS: one check that pg_terminate_backend ends the
 # backend BPID within MS.

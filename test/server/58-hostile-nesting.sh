@@ -39,14 +39,12 @@ source "$REPO/test/server-lib.sh"
 KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 
 own_cluster nesting
-log_off=$(stat -c %s "$LOGFILE")
-fakepg_start
+hostile_setup nesting
 sq() {
 	wait_until 20 "$PGBIN/pg_isready" -q -h "$PGHOST" -p "$PGPORT"
 	OUT=$(timeout 60 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
 }
 sq <<'SQL'
-CREATE EXTENSION dblink;
 CREATE FUNCTION plain() RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM * FROM dblink('r', 'SELECT 1') AS t(a int);

@@ -36,11 +36,7 @@ KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 trap '' PIPE
 
 own_cluster walk
-log_off=$(stat -c %s "$LOGFILE")
-fakepg_start
-q() { "$PSQL" -X -q -At -d postgres -c "$1" 2>&1; }
-q 'CREATE EXTENSION dblink' >/dev/null
-trap 'for s in "${!S_FD[@]}"; do sess_close "$s"; done; kill "${HELPER_PIDS[@]}" 2>/dev/null; cluster_stop walk >/dev/null 2>&1' EXIT
+hostile_setup walk
 sq() {
 	wait_until 20 "$PGBIN/pg_isready" -q -h "$PGHOST" -p "$PGPORT"
 	OUT=$(timeout 120 stdbuf -o0 -e0 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
