@@ -332,13 +332,14 @@ func (w *wire) terminate(deadline time.Time) {
 }
 
 // terminateNow sends Terminate if the socket takes it at once, and
-// closes: the backend's thread never waits on a remote to close.
+// closes: the backend's thread never waits on a remote to close. The
+// socket stays non-blocking through the close, so a TLS close_notify that
+// the socket does not take is dropped rather than waited for.
 func (w *wire) terminateNow() {
 	w.sk.setNonblock(true)
 	if w.sk.flush() == nil {
 		_ = w.send(&pgproto3.Terminate{})
 	}
-	w.sk.setNonblock(false)
 	w.nc.Close()
 }
 
