@@ -196,9 +196,9 @@ func (o *Op) Next() Item {
 // checked before SkipResult began, and queued one after it drained.
 func (o *Op) take() (Item, bool) {
 	for {
+		o.mu.Lock()
 		select {
 		case it := <-o.items:
-			o.mu.Lock()
 			skipped := o.skippedLocked(it)
 			o.mu.Unlock()
 			if skipped {
@@ -207,6 +207,7 @@ func (o *Op) take() (Item, bool) {
 			}
 			return it, true
 		default:
+			o.mu.Unlock()
 			return Item{}, false
 		}
 	}
@@ -263,10 +264,16 @@ func (o *Op) letGo() {
 
 // drops reports whether emit throws it away: everything after Discard,
 // and the rest of a result passed to SkipResult.
+//
+// A skipped item is dropped here only when nothing is queued before it: the
+// end marker of the skipped result ends the skipping, and dropping it ahead
+// of rows still queued would let those rows through to the next reader.
+// Receivers take an item and judge it under o.mu (take, SkipResult), so an
+// empty queue seen here has no item in flight either.
 func (o *Op) drops(it Item) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.discarding || o.skippedLocked(it)
+	return o.discarding || len(o.items) == 0 && o.skippedLocked(it)
 }
 
 // skippedLocked reports whether it belongs to the skipped result, and ends
@@ -304,9 +311,9 @@ func (o *Op) SkipResult(n int) {
 		o.mu.Unlock()
 	}
 	for {
+		o.mu.Lock()
 		select {
 		case it := <-o.items:
-			o.mu.Lock()
 			skipped := o.skippedLocked(it)
 			ended := o.skipResult == 0
 			o.mu.Unlock()
@@ -319,6 +326,7 @@ func (o *Op) SkipResult(n int) {
 				return
 			}
 		default:
+			o.mu.Unlock()
 			return
 		}
 	}
