@@ -348,25 +348,22 @@ func FuzzBuildConfig(f *testing.F) {
 			t.Fatalf("BuildConfig(%q): error %T (%v), want *ConnInfoError", o.String(), err, err)
 		}
 		pw := o["password"]
-		if len(pw) < 4 {
+		if len(pw) < 4 || !strings.Contains(err.Error(), pw) {
 			return
 		}
-		// the message may show the other keywords and values, quoted: a
-		// password found only in them (a port "0000" holds the password
-		// `"000`) is not shown
-		msg := err.Error()
+		// the password's letters in the message come from elsewhere when
+		// the same string with another password gets the same message (a
+		// password "addr" in "could not parse network address", or `"000`
+		// in a port shown as "0000")
+		other := Options{}
 		for k, v := range o {
-			if k != "password" {
-				for _, shown := range []string{`"` + k + `"`, `"` + v + `"`, k, v} {
-					if shown != "" {
-						msg = strings.ReplaceAll(msg, shown, "\x00")
-					}
-				}
-			}
+			other[k] = v
 		}
-		if strings.Contains(msg, pw) {
-			t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
+		other["password"] = "\x01another password\x01"
+		if _, err2 := BuildConfig(other, Settings{ClientEncoding: "UTF8", RequirePassword: true}); err2 != nil && err2.Error() == err.Error() {
+			return
 		}
+		t.Fatalf("BuildConfig(%q): the message %q shows the password", o.String(), err.Error())
 	})
 }
 
