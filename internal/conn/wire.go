@@ -126,18 +126,17 @@ func (w *wire) fd() int {
 // more input is needed (ok false).
 func (w *wire) message() (typ byte, body []byte, ok bool, err error) {
 	b := w.in[w.r:]
-	if len(b) < 5 {
+	end, bad := frame(b)
+	if end == 0 && !bad {
 		return 0, nil, false, nil
 	}
 	if w.limited && w.spent >= workPerCall {
 		w.yield = true
 		return 0, nil, false, nil
 	}
-	n := binary.BigEndian.Uint32(b[1:5])
-	if n < 4 || n > uint32(messageLimit(b[0])) {
+	if bad {
 		return 0, nil, false, syncLost(b, "")
 	}
-	end := 1 + int(n)
 	if len(b) < end {
 		return 0, nil, false, nil
 	}
@@ -146,26 +145,44 @@ func (w *wire) message() (typ byte, body []byte, ok bool, err error) {
 	return b[0], b[5:end:end], true, nil
 }
 
+// frame is the length of the message that begins b (its type byte and
+// length word included), or 0 while its 5-byte header has not all arrived;
+// bad when its length word is out of bounds for its type.
+func frame(b []byte) (end int, bad bool) {
+	if len(b) < 5 {
+		return 0, false
+	}
+	n := binary.BigEndian.Uint32(b[1:5])
+	if n < 4 || n > uint32(messageLimit(b[0])) {
+		return 0, true
+	}
+	return 1 + int(n), false
+}
+
+// compact moves the input not yet parsed to the front of its buffer, and
+// gives the buffer back once a big message has gone through it.
+func (w *wire) compact() {
+	if w.r == 0 {
+		return
+	}
+	n := copy(w.in, w.in[w.r:])
+	w.in, w.r = w.in[:n], 0
+	if n == 0 && cap(w.in) > 4*readChunk {
+		w.in = nil
+		if w.big != nil {
+			w.big.release()
+		}
+	}
+}
+
 // fill reads once, appending to the input; a non-blocking socket gives
 // errWouldBlock when nothing has arrived.
 func (w *wire) fill() error {
-	if w.r > 0 {
-		n := copy(w.in, w.in[w.r:])
-		w.in, w.r = w.in[:n], 0
-		if n == 0 && cap(w.in) > 4*readChunk {
-			// a big message went through: give its buffer back
-			w.in = nil
-			if w.big != nil {
-				w.big.release()
-			}
-		}
-	}
+	w.compact()
 	need := readChunk / 4 // the least free space worth a read
-	if len(w.in) >= 5 {
-		// room for the whole of a long message at once
-		if n := 1 + int(binary.BigEndian.Uint32(w.in[1:5])); n <= messageLimit(w.in[0])+1 && n-len(w.in) > need {
-			need = n - len(w.in)
-		}
+	// room for the whole of a long message at once
+	if end, bad := frame(w.in); !bad && end-len(w.in) > need {
+		need = end - len(w.in)
 	}
 	if cap(w.in)-len(w.in) < need {
 		if err := w.grow(len(w.in) + max(need, readChunk)); err != nil {
@@ -281,10 +298,7 @@ func (w *wire) idle() error {
 			return protocolViolation("message type 0x%02x arrived from server while idle", typ)
 		}
 		var m pgproto3.ErrorResponse
-		if m.Decode(body) != nil {
-			return lostConnection
-		}
-		if m.Severity == "FATAL" {
+		if m.Decode(body) != nil || m.Severity == "FATAL" {
 			return lostConnection
 		}
 		w.handleNotice((*pgconn.Notice)(pgconn.ErrorResponseToPgError(&m)))
@@ -816,10 +830,7 @@ func (q *Run) SkimNotifications() {
 	nonblock := w.sk.nonblock.Load()
 	w.sk.setNonblock(true)
 	defer w.sk.setNonblock(nonblock)
-	if w.r > 0 {
-		n := copy(w.in, w.in[w.r:])
-		w.in, w.r = w.in[:n], 0
-	}
+	w.compact()
 	if cap(w.in) < readChunk {
 		_ = w.grow(readChunk) // small: from the Go heap, never refused
 	}
@@ -830,14 +841,10 @@ func (q *Run) SkimNotifications() {
 	}
 	for pos, spent := 0, 0; spent < workPerCall; {
 		b := w.in[pos:]
-		if len(b) < 5 {
-			return
-		}
-		n := binary.BigEndian.Uint32(b[1:5])
-		if n < 4 || n > uint32(messageLimit(b[0])) || len(b) < 1+int(n) {
+		end, bad := frame(b)
+		if end == 0 || bad || len(b) < end {
 			return // the run reports a bad length when it gets there
 		}
-		end := 1 + int(n)
 		spent += end + msgCost
 		if b[0] != 'A' {
 			pos += end
