@@ -130,7 +130,7 @@ func setWait(item *C.DgItem, w *op.Wait) {
 func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	*item = C.DgItem{wait_fd: -1}
 	defer recoverTo(func(msg string) {
-		dropAfterPanic(h)
+		abortOp(h)
 		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg}), wait_fd: -1, sockets: -1}
 		kind = C.DG_ERROR
 	})
@@ -183,18 +183,18 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		// of memory, and the operation ends with it
 		freeItem(item)
 		if it.Kind != op.Done && it.Kind != op.Failed { // those released it already
-			dropAfterPanic(h)
+			abortOp(h)
 		}
 		*item = C.DgItem{kind: C.DG_ERROR, wait_fd: -1, sockets: C.int32_t(sess.Sockets())}
 	}
 	return C.int(item.kind)
 }
 
-// dropAfterPanic ends an operation whose poll panicked (or whose item
-// could not be copied for the shim): the shim takes the DG_ERROR it gets
+// abortOp ends an operation whose poll panicked (or whose item could
+// not be copied for the shim): the shim takes the DG_ERROR it gets
 // as final and never releases it, so the operation must not stay behind
 // holding its connection.
-func dropAfterPanic(h C.DgOp) {
+func abortOp(h C.DgOp) {
 	defer func() { _ = recover() }()
 	ch := cgo.Handle(h)
 	p, _ := ch.Value().(polled)

@@ -321,12 +321,11 @@ const notifyRows = 2048
 func (n *notifyReader) Next() op.Item {
 	if n.reading {
 		if n.c.ConsumeInput() {
-			return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}}
+			return pollAgain()
 		}
 		n.reading, n.left = false, n.c.Notifications()
 	}
 	if n.left <= 0 {
-		n.left = -1
 		return op.Item{Kind: op.Done}
 	}
 	ns := n.c.TakeNotifications(min(n.left, notifyRows))
@@ -337,7 +336,7 @@ func (n *notifyReader) Next() op.Item {
 	n.left -= len(ns)
 	b, err := notifyBatch(ns)
 	if err != nil {
-		n.left = -1
+		n.left = 0
 		return op.Item{Kind: op.Failed, Err: err}
 	}
 	return op.Item{Kind: op.Rows, ResultNo: 1, Payload: n.s.enc.Encode(b)}

@@ -85,12 +85,17 @@ func FirstWait(p Polled) *op.Wait {
 	return &op.Wait{FD: fd, ID: id}
 }
 
+// pollAgain is the Pending item of work on the backend's thread that
+// stopped at its bound on work with input left: the shim polls again at
+// once, after serving interrupts.
+func pollAgain() op.Item { return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}} }
+
 // pendingOn is the Pending item of work on the backend's thread that waits
 // for c's socket (to become writable too when write is set), or that asks
 // to be polled again at once when q's poll stopped at its bound on work.
 func pendingOn(c *conn.Conn, q *conn.Run, write bool) op.Item {
 	if q.Yielded() {
-		return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}}
+		return pollAgain()
 	}
 	fd, id := c.WaitSocket()
 	return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
