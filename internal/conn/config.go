@@ -31,7 +31,7 @@ type Settings struct {
 	ClientEncoding string
 
 	// RequirePassword (non-superusers) makes the connection fail unless the
-	// server asks for a password; see IsPasswordNotRequested.
+	// server asks for a password; see isPolicyFailure.
 	RequirePassword bool
 
 	// ConnectTimeout (seconds, dblink.connect_timeout) applies when the

@@ -56,15 +56,10 @@ func ConnectErrorMessage(err error) string {
 	return strings.Join(lines, "\n")
 }
 
-// IsPasswordNotRequested reports whether a connect error came from
-// Settings.RequirePassword: the server let us in (trust, peer, ...) or
-// offered a method other than a password exchange.
-func IsPasswordNotRequested(err error) bool {
-	return isPolicyFailure(err, passwordAuthPolicy)
-}
-
 // isPolicyFailure reports whether err is pgconn's refusal of the server's
-// authentication request under the require_auth list policy.
+// authentication request under the require_auth list policy: with
+// passwordAuthPolicy, the server let us in (trust, peer, ...) or offered a
+// method other than a password exchange.
 func isPolicyFailure(err error, policy string) bool {
 	return err != nil && policy != "" && strings.Contains(err.Error(), `authentication method requirement "`+policy+`" failed`)
 }

@@ -178,9 +178,9 @@ func TestConnectErrorMessageNeverShowsPassword(t *testing.T) {
 	}
 }
 
-func TestIsPasswordNotRequestedFalse(t *testing.T) {
-	if IsPasswordNotRequested(nil) || IsPasswordNotRequested(errors.New("x")) {
-		t.Error("IsPasswordNotRequested true for an unrelated error")
+func TestPolicyFailureFalse(t *testing.T) {
+	if isPolicyFailure(nil, passwordAuthPolicy) || isPolicyFailure(errors.New("x"), passwordAuthPolicy) {
+		t.Error("isPolicyFailure true for an unrelated error")
 	}
 }
 
@@ -287,7 +287,7 @@ func TestRequirePasswordLive(t *testing.T) {
 		t.Skipf("test role cannot connect without a password: %s", got)
 	}
 	_, err := connectMessage(t, base+" password=unused", Settings{RequirePassword: true})
-	if err == nil || !IsPasswordNotRequested(err) {
+	if err == nil || !isPolicyFailure(err, passwordAuthPolicy) {
 		t.Errorf("RequirePassword against trust/peer: err = %v, want a password-not-requested error", err)
 	}
 }
