@@ -109,6 +109,16 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 	if !s.Has(&name) {
 		t.Fatal("the connection in use was dropped")
 	}
+	// nor can the unnamed connection be replaced while it is read
+	u := &entry{c: &conn.Conn{}}
+	s.reg.SetUnnamed(u)
+	u.setActive(outer)
+	if it := s.Connect(nil, "dbname=x", "", conn.Settings{}).Next(); it.Kind != op.Failed || conn.AsError(it.Err).SQLState != "55006" {
+		t.Fatalf("unnamed connect while in use: %+v", it)
+	}
+	if s.reg.Unnamed() != u {
+		t.Fatal("the unnamed connection in use was replaced")
+	}
 	e.clearActive(outer)
 	s.reg.Remove(name) // a stand-in connection cannot be closed for real
 	if found, err := s.Disconnect(&name); found || err != nil {

@@ -98,10 +98,8 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 			c.SetLabel(*name, true)
 		}
 		if name == nil {
-			if old := s.reg.Unnamed(); old != nil && old.active != nil {
-				c.CloseSoon()
-				return op.Item{Kind: op.Failed, Err: errInUse(nil)}
-			}
+			// not in use: checked at the start, and the backend ran no
+			// other call while it waited for the connect
 			if old := s.reg.SetUnnamed(e); old != nil {
 				s.forget(old)
 				old.c.CloseSoon()
