@@ -36,6 +36,10 @@ extern DgOp gocore_cancel_query(const char *name);
 extern char *gocore_error_message(const char *name);
 extern DgOp gocore_get_notify(const char *name);
 extern int	gocore_remote_sockets(void);
+extern DgDirect *gocore_direct(const char *name, uint64 *token);
+extern DgOp gocore_direct_adopt(const char *name, const char *sql, DgQueryMode mode,
+								const char *unsent, int nunsent,
+								const char *received, int nreceived);
 
 /* extfd.c: remote connections against fd.c's limit on external FDs */
 extern void dblink_extfd_reserve(void);
@@ -64,6 +68,7 @@ extern bool dblink_op_finish(DgOp op, DgItem *final, bool fail,
 							 const char *conname, const char *action);
 extern char *dblink_op_text(DgOp op);
 extern void dblink_op_abandon(DgOp op);
+extern void dblink_wait_socket(int fd, uint64 wait_id);
 
 /* report.c: Go error records as ereports */
 pg_noreturn extern void dblink_raise(DgError *err);
@@ -107,5 +112,36 @@ extern QueryStore *dblink_store_begin(FunctionCallInfo fcinfo);
 extern bool dblink_store_op(QueryStore *qs, DgOp op, const StoreRun *run,
 							bool *had_rows);
 extern void dblink_store_end(QueryStore *qs);
+extern void dblink_store_batch(QueryStore *qs, const DgBatch *batch);
+extern void dblink_store_command(QueryStore *qs, int result_no, const char *tag);
+
+/* direct.c: small queries whose round trip the shim makes itself */
+typedef enum DirectOutcome
+{
+	DIRECT_NONE,				/* not tried: go through the Go core */
+	DIRECT_ANSWERED,			/* a plain answer is in the DirectCall */
+	DIRECT_ADOPTED				/* the Go core took the query over */
+} DirectOutcome;
+
+typedef struct DirectCall
+{
+	DgDirect   *d;				/* while answered: the connection, busy */
+	uint64		token;
+	char	   *buf;			/* the answer so far */
+	int			len;
+	int			cap;
+	int			pos;			/* scanned up to here */
+	int			state;			/* of the scan */
+	int			ncols;			/* of the current row result */
+	char		tx_status;		/* of its ReadyForQuery */
+} DirectCall;
+
+extern DirectOutcome dblink_direct_query(DirectCall *dc, const char *name,
+										 const char *sql, DgQueryMode mode,
+										 DgOp *op);
+extern void dblink_direct_store(DirectCall *dc, QueryStore *qs);
+extern const char *dblink_direct_tag(DirectCall *dc, bool *had_rows);
+extern void dblink_direct_end(DirectCall *dc);
+extern void dblink_direct_counts(int64 *answered, int64 *adopted);
 
 #endif							/* DBLINK_H */

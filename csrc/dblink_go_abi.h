@@ -129,6 +129,12 @@ typedef struct DgItem
 #define DG_ENDS_RESULT	1		/* the end of the row result (DG_RESULT_END) */
 #define DG_ENDS_QUERY	2		/* then the end of the query string (DG_DONE) */
 
+/* DgDirect */
+#define DG_STYLE_LEN	64
+#define DG_DIRECT_OFF	0
+#define DG_DIRECT_IDLE	1
+#define DG_DIRECT_BUSY	2
+
 /* DgItem.wait_events */
 #define DG_WAIT_READ	1
 #define DG_WAIT_WRITE	2
@@ -203,6 +209,41 @@ typedef struct DgConnInfo
 	const char *last_error;		/* NULL when none */
 } DgConnInfo;
 
+/*
+ * A registered connection the shim may drive itself (csrc/direct.c).  A
+ * small query on a plain socket is sent and its answer read by the shim,
+ * without a call into Go: a call into the Go runtime after an idle gap
+ * wakes its scheduler, which costs more than the round trip.  The Go core
+ * allocates one per registered connection (calloc, recycled, never freed)
+ * and hands it out with dg_direct().  Only the backend's thread reads or
+ * writes it, in C or in Go, one at a time.
+ *
+ * state says who drives the socket: DG_DIRECT_OFF, the Go core (or
+ * nobody may: TLS, input or output pending, a broken connection);
+ * DG_DIRECT_IDLE, nobody, and the shim may take it (C: IDLE -> BUSY); or
+ * DG_DIRECT_BUSY, the shim.  The shim gives it back with IDLE after a
+ * plain answer (and sets succeeded), or hands the query over to the Go
+ * core with dg_direct_adopt() whenever it meets anything else.
+ */
+typedef struct DgDirect
+{
+	uint32_t	state;			/* DG_DIRECT_* */
+	int32_t		fd;				/* the socket, valid unless OFF */
+	uint64_t	wait_id;		/* DgItem.wait_id of that socket */
+	uint64_t	token;			/* the registration it stands for; 0: none
+								 * (the shim checks it before use) */
+	uint32_t	tx_status;		/* last ReadyForQuery: 'I', 'T' or 'E' */
+	uint32_t	succeeded;		/* set by the shim after a round trip;
+								 * Go clears it (libpq's error text is
+								 * reset by a query) */
+	int64_t		round_trips;	/* counters of the shim's round trips */
+	int64_t		bytes_sent;
+	int64_t		bytes_received;
+	int64_t		last_used;		/* of the last one, Unix nanoseconds */
+	char		datestyle[DG_STYLE_LEN];	/* the remote's, as reported */
+	char		intervalstyle[DG_STYLE_LEN];
+} DgDirect;
+
 /* How dg_query() treats results. */
 typedef enum DgQueryMode
 {
@@ -236,6 +277,8 @@ typedef const DgConnectOptions const_DgConnectOptions;
 	X(char *, dg_connection_names, (int *count)) \
 	X(DgConnInfo *, dg_connections, (int32_t *count)) \
 	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts, DgItem *first)) \
+	X(DgDirect *, dg_direct, (const char *name, uint64_t *token)) \
+	X(DgOp, dg_direct_adopt, (const char *name, const char *sql, int mode, const char *unsent, int32_t nunsent, const char *received, int32_t nreceived)) \
 	X(int, dg_op_next, (DgOp op, DgItem *item)) \
 	X(void, dg_op_release, (DgOp op)) \
 	X(void, dg_op_discard, (DgOp op)) \

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * debug.c
- *	  dblink_debug_state(): the Go core's counters, for leak tests.
+ *	  dblink_debug_state(): the Go core's counters, for leak tests, and the
+ *	  shim's own round trips (direct.c).
  *
  * Not part of the extension's SQL objects (contrib has no such function):
  * a test that wants it declares it itself,
  *   CREATE FUNCTION dblink_debug_state() RETURNS text
  *	   AS '$libdir/dblink', 'dblink_debug_state' LANGUAGE C;
- * It returns e.g. "goroutines=3 connections=1 operations=0 heap_inuse_kb=412".
+ * It returns e.g. "goroutines=3 connections=1 operations=0 heap_inuse_kb=412
+ * ... direct_answered=10 direct_adopted=1".
  *
  *-------------------------------------------------------------------------
  */
@@ -22,5 +24,12 @@ PG_FUNCTION_INFO_V1(dblink_debug_state);
 Datum
 dblink_debug_state(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(gocore_debug_state()));
+	int64		answered;
+	int64		adopted;
+
+	dblink_direct_counts(&answered, &adopted);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s direct_answered=" INT64_FORMAT
+											  " direct_adopted=" INT64_FORMAT,
+											  gocore_debug_state(),
+											  answered, adopted)));
 }

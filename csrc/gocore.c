@@ -498,3 +498,31 @@ gocore_connections(int *count)
 	*count = n;
 	return infos;
 }
+
+/*
+ * The DgDirect of a registered connection (unnamed when name is NULL) and
+ * the token of its registration, or NULL when there is none (direct.c).
+ */
+DgDirect *
+gocore_direct(const char *name, uint64 *token)
+{
+	DgDirect   *d;
+	uint64_t	t = 0;
+
+	GOCORE_CALL(d = gocore.dg_direct(name, &t));
+	*token = t;
+	return d;
+}
+
+/* Hand a query the shim started itself to the Go core (direct.c). */
+DgOp
+gocore_direct_adopt(const char *name, const char *sql, DgQueryMode mode,
+					const char *unsent, int nunsent,
+					const char *received, int nreceived)
+{
+	DgOp		op;
+
+	GOCORE_CALL(op = gocore.dg_direct_adopt(name, sql, (int) mode, unsent, nunsent,
+											 received, nreceived));
+	return op;
+}

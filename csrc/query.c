@@ -74,7 +74,7 @@ struct QueryStore
  * unnamed connection must exist.
  */
 static DgOp
-query_start(QueryTarget *qt, const char *sql, DgQueryMode mode)
+query_start(QueryTarget *qt, const char *name, const char *sql, DgQueryMode mode)
 {
 	DgTarget	named = {0};
 	DgOp		op;
@@ -82,8 +82,7 @@ query_start(QueryTarget *qt, const char *sql, DgQueryMode mode)
 	bool		login_scram_keys = false;
 
 	named.if_exists = 1;
-	if (qt->arg != NULL)
-		named.name = dblink_connection_key(qt->arg, false);
+	named.name = name;
 	op = gocore_query(&named, sql, mode, false);
 	if (op != 0)
 	{
@@ -440,8 +439,8 @@ query_store_batch(QueryStore *qs, const DgBatch *batch, bool defer_later)
  * A command result: contrib returns its tag as one row of one text column
  * "status" (not checked against the caller's list here; the executor does).
  */
-static void
-query_store_command(QueryStore *qs, int result_no, const char *tag)
+void
+dblink_store_command(QueryStore *qs, int result_no, const char *tag)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) qs->fcinfo->resultinfo;
 	MemoryContext oldcxt;
@@ -461,6 +460,36 @@ query_store_command(QueryStore *qs, int result_no, const char *tag)
 }
 
 /*
+ * A batch of one result's rows that the shim read itself (direct.c): its
+ * styles cannot have changed within the answer, so nothing is deferred.
+ */
+void
+dblink_store_batch(QueryStore *qs, const DgBatch *batch)
+{
+	query_store_batch(qs, batch, false);
+}
+
+/*
+ * Start sql on the call's target, or run it with a round trip of the
+ * shim's own when the target is a registered connection the Go core
+ * published idle: DIRECT_ANSWERED leaves the answer in *dc (and no
+ * operation).
+ */
+static DirectOutcome
+query_begin(QueryTarget *qt, const char *sql, DgQueryMode mode, DirectCall *dc,
+			DgOp *op)
+{
+	const char *name = qt->arg ? dblink_connection_key(qt->arg, false) : NULL;
+	DirectOutcome outcome = dblink_direct_query(dc, name, sql, mode, op);
+
+	if (outcome == DIRECT_NONE)
+		*op = query_start(qt, name, sql, mode);
+	else
+		qt->conname = qt->arg;
+	return outcome;
+}
+
+/*
  * dblink(conn, sql [, fail_on_error]), dblink(sql [, fail_on_error]):
  * run a query and return the rows of its last result.
  */
@@ -471,11 +500,24 @@ dblink_record(PG_FUNCTION_ARGS)
 	QueryTarget qt;
 	StoreRun	run = {0};
 	char	   *sql;
-
-	DgOp		op;
+	DirectCall	dc;
+	DgOp		op = 0;
 
 	query_args(fcinfo, &qt, &sql, &run.fail);
-	op = query_start(&qt, sql, DG_MODE_ROWS);
+	if (query_begin(&qt, sql, DG_MODE_ROWS, &dc, &op) == DIRECT_ANSWERED)
+	{
+		PG_TRY();
+		{
+			dblink_direct_store(&dc, qs);
+		}
+		PG_FINALLY();
+		{
+			dblink_direct_end(&dc);
+		}
+		PG_END_TRY();
+		dblink_store_end(qs);
+		return (Datum) 0;
+	}
 	run.keep_on_error = true;
 	run.conname = qt.conname;
 	run.action = "while executing query";
@@ -496,10 +538,22 @@ dblink_exec(PG_FUNCTION_ARGS)
 	bool		fail;
 	DgItem		done;
 	char	   *result;
-	DgOp		op;
+	DirectCall	dc;
+	DgOp		op = 0;
 
 	query_args(fcinfo, &qt, &sql, &fail);
-	op = query_start(&qt, sql, DG_MODE_EXEC);
+	if (query_begin(&qt, sql, DG_MODE_EXEC, &dc, &op) == DIRECT_ANSWERED)
+	{
+		bool		had_rows;
+
+		result = pstrdup(dblink_direct_tag(&dc, &had_rows));
+		dblink_direct_end(&dc);
+		if (had_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					 errmsg("statement returning results not allowed")));
+		PG_RETURN_TEXT_P(cstring_to_text(result));
+	}
 	if (!dblink_op_finish(op, &done, fail, qt.conname, "while executing command"))
 		PG_RETURN_TEXT_P(cstring_to_text("ERROR"));
 	if (done.had_rows)
@@ -571,7 +625,7 @@ dblink_store_op(QueryStore *qs, volatile DgOp op, const StoreRun *run, bool *had
 					finished = run->one_result && (item.ends & DG_ENDS_RESULT);
 					break;
 				case DG_COMMAND:
-					query_store_command(qs, item.result_no, item.text);
+					dblink_store_command(qs, item.result_no, item.text);
 					finished = run->one_result;
 					break;
 				case DG_RESULT_END:

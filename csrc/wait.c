@@ -144,6 +144,36 @@ wait_get_set(const DgItem *item)
 }
 
 /*
+ * Wait once for what item names: its remote socket, if any, and always
+ * the latch and Go's eventfd.  The latch is reset; the caller serves
+ * interrupts.
+ */
+static void
+wait_once(DgOp op, const DgItem *item)
+{
+	WaitEvent	event;
+
+	(void) WaitEventSetWait(wait_get_set(item), -1, &event, 1,
+							wait_event_of(op, item));
+	if (event.events & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+
+	/*
+	 * Drain the eventfd only when it woke us, before the next poll: a write
+	 * after that poll keeps it readable (the wait set is level triggered),
+	 * so no wake-up is lost and a round trip on the remote socket costs no
+	 * read of it.
+	 */
+	if (event.pos == wait_notify_pos)
+	{
+		uint64		count;
+
+		if (read(gocore_notify_fd(), &count, sizeof(count)) < 0 && errno != EAGAIN)
+			elog(ERROR, "could not read dblink's eventfd: %m");
+	}
+}
+
+/*
  * Wait until the operation has something new and return it in *item (see
  * DgItemKind).  Interrupts are served while waiting.  An operation the
  * backend's thread drives itself names the remote socket to wait on; the
@@ -154,38 +184,32 @@ dblink_wait_item(DgOp op, DgItem *item)
 {
 	for (;;)
 	{
-		WaitEvent	event;
 		int			kind;
 
 		kind = gocore_op_next(op, item);
 		if (kind != DG_PENDING)
 			return kind;
-		if (item->wait_events & DG_WAIT_AGAIN)
-		{
-			CHECK_FOR_INTERRUPTS();
-			continue;
-		}
-
-		(void) WaitEventSetWait(wait_get_set(item), -1, &event, 1,
-								wait_event_of(op, item));
-		if (event.events & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-
-		/*
-		 * Drain the eventfd only when it woke us, before the next poll: a
-		 * write after that poll keeps it readable (the wait set is level
-		 * triggered), so no wake-up is lost and a round trip on the remote
-		 * socket costs no read of it.
-		 */
-		if (event.pos == wait_notify_pos)
-		{
-			uint64		count;
-
-			if (read(gocore_notify_fd(), &count, sizeof(count)) < 0 && errno != EAGAIN)
-				elog(ERROR, "could not read dblink's eventfd: %m");
-		}
+		/* first: an interrupt may have ended the shim's own wait */
 		CHECK_FOR_INTERRUPTS();
+		if ((item->wait_events & DG_WAIT_AGAIN) == 0)
+			wait_once(op, item);
 	}
+}
+
+/*
+ * Wait for a remote socket the shim reads itself (direct.c) to become
+ * readable, or for the latch.  Interrupts are left to the caller, which
+ * hands its query to the Go core before it serves them.
+ */
+void
+dblink_wait_socket(int fd, uint64 wait_id)
+{
+	DgItem		item = {0};
+
+	item.wait_fd = fd;
+	item.wait_id = wait_id;
+	item.wait_events = DG_WAIT_READ;
+	wait_once(0, &item);
 }
 
 /* Free what the Go core handed over in an item. */

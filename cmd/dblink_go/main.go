@@ -60,7 +60,12 @@ func dg_init(notify_fd C.int, envp **C.char, remote_notices *C.int32_t, errmsg *
 		return conn.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
 	})
 	syncEnvironment(envp)
-	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) }})
+	if err := checkDirectLayout(); err != nil {
+		*errmsg, rc = cString(err.Error()), -1
+		return rc
+	}
+	sess = session.New(notify, session.Encoder{Encode: encodeBatch, Free: func(p any) { C.free(p.(unsafe.Pointer)) },
+		NewDirect: newDirect, FreeDirect: freeDirect})
 	return 0
 }
 

@@ -40,6 +40,10 @@ type Conn struct {
 
 	// notifications received and not yet read by the backend
 	notifications boundedQueue[Notification]
+
+	// direct: what the shim reads and writes to drive c itself while it
+	// is idle (see direct.go), or nil
+	direct atomic.Pointer[Direct]
 }
 
 // Notification is one LISTEN/NOTIFY message received on a connection.
@@ -258,10 +262,15 @@ func (c *Conn) release() {
 	}
 }
 
-// tryAcquire takes the connection if no operation uses it.
+// tryAcquire takes the connection if no operation uses it (and the shim
+// is not in a round trip on it). Backend's thread only.
 func (c *Conn) tryAcquire() bool {
 	select {
 	case c.sem <- struct{}{}:
+		if !c.take() {
+			<-c.sem
+			return false
+		}
 		c.lastUsed.Store(time.Now().UnixNano())
 		return true
 	default:

@@ -80,8 +80,17 @@ func (c *Conn) Info() Info {
 		Transaction: txStatusText(byte(c.w.tx.Load())),
 		Status:      "ok",
 	}
-	if t := c.lastUsed.Load(); t != 0 {
-		in.LastUsedAt = time.Unix(0, t)
+	last := c.lastUsed.Load()
+	if d := c.direct.Load(); d != nil {
+		// the shim's round trips (Info runs on the backend's thread)
+		in.Queries += d.RoundTrips
+		in.BytesSent += d.BytesSent
+		in.BytesRecvd += d.BytesReceived
+		in.Transaction = txStatusText(c.TxStatus())
+		last = max(last, d.LastUsed)
+	}
+	if last != 0 {
+		in.LastUsedAt = time.Unix(0, last)
 	}
 	if len(c.sem) > 0 {
 		in.Transaction = "active"

@@ -215,7 +215,12 @@ func (c *Conn) Start(sql string, mode Mode) *Run {
 
 // TxStatus is the remote transaction status of the last ReadyForQuery: 'I'
 // idle, 'T' in a transaction block, 'E' in a failed one.
-func (c *Conn) TxStatus() byte { return byte(c.w.tx.Load()) }
+func (c *Conn) TxStatus() byte {
+	if d := c.direct.Load(); d != nil && d.State != DirectOff {
+		return byte(d.Tx) // the shim's round trips since Go let go
+	}
+	return byte(c.w.tx.Load())
+}
 
 // WaitSocket is the socket a pending Run.Poll waits on, and a number that
 // tells this connection's socket from a later one with the same fd.
@@ -235,8 +240,10 @@ func (c *Conn) End(q *Run) {
 	}
 }
 
-// Let lets go of a connection the backend's thread took.
+// Let lets go of a connection the backend's thread took; the shim may
+// drive it now.
 func (c *Conn) Let() {
+	c.publish()
 	<-c.sem // nobody waits: the backend's thread took it
 }
 

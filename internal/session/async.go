@@ -34,6 +34,7 @@ type resultSource interface {
 // forget drops what the session kept for a connection being closed; a
 // query still pending on it is cancelled.
 func (s *Session) forget(e *entry) {
+	s.detach(e)
 	if a := e.pending; a != nil {
 		e.pending = nil
 		a.release(s)

@@ -33,7 +33,12 @@ const errInProgress = "another command is already in progress"
 // inProgress reports whether the connection is busy for the backend: an
 // async query is pending, or an operation the backend started has not been
 // released.
-func (e *entry) inProgress() bool { return e.pending != nil || e.active != nil }
+func (e *entry) inProgress() bool { return e.pending != nil || e.inUse() }
+
+// inUse reports whether a call of the backend is reading from the
+// connection (an operation it started, or the shim's own round trip) and
+// has not finished: a call now is nested in its conversion of rows.
+func (e *entry) inUse() bool { return e.active != nil || e.c.DirectBusy() }
 
 // setActive marks p the operation the backend runs on the connection.
 func (e *entry) setActive(p Polled) { e.active = p }
@@ -49,6 +54,7 @@ func (e *entry) clearActive(p Polled) {
 func (e *entry) setError(text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.syncError()
 	e.errText = text
 }
 
@@ -56,6 +62,7 @@ func (e *entry) setError(text string) {
 func (e *entry) addError(text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.syncError()
 	e.errText += text
 }
 
@@ -63,7 +70,16 @@ func (e *entry) addError(text string) {
 func (e *entry) lastError() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.syncError()
 	return strings.TrimRight(e.errText, "\n")
+}
+
+// syncError empties the error text after a round trip the shim made on
+// its own: a query resets libpq's error text. e.mu is held.
+func (e *entry) syncError() {
+	if e.c.DirectSucceeded() {
+		e.errText = ""
+	}
 }
 
 // noteError appends an error worded by libpq for the query that failed.

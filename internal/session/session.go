@@ -32,9 +32,14 @@ type Target struct {
 
 // Encoder turns a batch into the form the backend takes (C memory), on the
 // operation's goroutine; Free releases an encoded batch nobody took.
+// NewDirect returns a zeroed conn.Direct in memory the shim can keep
+// (nil when none: the shim then never drives a connection itself), and
+// FreeDirect takes one back for reuse; backend's thread only.
 type Encoder struct {
-	Encode func(*conn.Batch) any
-	Free   func(any)
+	Encode     func(*conn.Batch) any
+	Free       func(any)
+	NewDirect  func() *conn.Direct
+	FreeDirect func(*conn.Direct)
 }
 
 // Session is one backend's dblink state.
@@ -50,6 +55,8 @@ type Session struct {
 	unnamedCursors cursorState
 	// sockets: remote connections open or being opened (see sockets.go)
 	sockets atomic.Int64
+	// tokens numbers registrations for the shim (conn.Direct.Token)
+	tokens uint64
 }
 
 // New returns an empty session; notify wakes the backend's wait.
@@ -73,7 +80,7 @@ var (
 func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) Polled {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
-	if old := s.reg.Unnamed(); name == nil && old != nil && old.active != nil {
+	if old := s.reg.Unnamed(); name == nil && old != nil && old.inUse() {
 		return s.failed(errInUse(nil))
 	}
 	taken := name != nil && s.reg.Get(*name) != nil
@@ -108,6 +115,7 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 			c.CloseSoon()
 			return op.Item{Kind: op.Failed, Err: errDuplicate}
 		}
+		s.attach(e)
 		return it
 	}
 	release := s.reserveSocket()
@@ -128,7 +136,7 @@ func (s *Session) Disconnect(name *string) (bool, error) {
 	if e == nil {
 		return false, nil
 	}
-	if e.active != nil {
+	if e.inUse() {
 		return true, errInUse(name)
 	}
 	if name == nil {
@@ -164,6 +172,7 @@ func (s *Session) Abort(p Polled) {
 			return false
 		}
 		e.active, e.pending = nil, nil
+		s.detach(e)
 		e.c.Cut()
 		return true
 	}
@@ -231,6 +240,58 @@ func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings)
 		return busy
 	}
 	return s.startFast(e, sql, mode)
+}
+
+// attach lets the shim drive e's connection itself while it is idle.
+func (s *Session) attach(e *entry) {
+	if s.enc.NewDirect == nil {
+		return
+	}
+	if d := s.enc.NewDirect(); d != nil {
+		s.tokens++
+		d.Token = s.tokens
+		e.c.Attach(d)
+	}
+}
+
+// detach ends that when e's registration goes.
+func (s *Session) detach(e *entry) {
+	if d := e.c.Detach(); d != nil && s.enc.FreeDirect != nil {
+		s.enc.FreeDirect(d)
+	}
+}
+
+// Direct returns the shared state through which the shim drives a
+// registered connection itself (the unnamed one when name is nil), and
+// the token of its registration; nil when there is none.
+func (s *Session) Direct(name *string) (*conn.Direct, uint64) {
+	e := s.entryOf(name)
+	if e == nil {
+		return nil, 0
+	}
+	d := e.c.DirectState()
+	if d == nil {
+		return nil, 0
+	}
+	return d, d.Token
+}
+
+// Adopt takes over a query the shim sent on a registered connection
+// itself and could not finish alone (see conn.Conn.Adopt); it runs on the
+// backend's thread like any query.
+func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, received []byte) Polled {
+	e := s.entryOf(name)
+	if e == nil {
+		return s.failed(errNotAvailable)
+	}
+	q, err := e.c.Adopt(sql, mode, unsent, received)
+	if err != nil {
+		return s.failed(err)
+	}
+	e.setError("") // PQsendQuery's reset
+	f := &fastQuery{s: s, e: e, sql: sql, mode: mode, q: q}
+	e.setActive(f)
+	return f
 }
 
 // transientWork runs sql on a connection to connstr opened for it alone.
