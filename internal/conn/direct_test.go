@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// tcpConn is a Conn over a real socket and the server's end of it.
-func tcpConn(t *testing.T) (*Conn, net.Conn) {
+// tcpPair is a connected pair of TCP sockets: ours and the server's end.
+func tcpPair(t *testing.T) (nc, sc net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -21,14 +21,20 @@ func tcpConn(t *testing.T) (*Conn, net.Conn) {
 			server <- c
 		}
 	}()
-	nc, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
+	if nc, err = net.Dial("tcp", l.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
-	sc := <-server
+	sc = <-server
+	t.Cleanup(func() { sc.Close(); nc.Close() })
+	return nc, sc
+}
+
+// tcpConn is a Conn over a real socket and the server's end of it.
+func tcpConn(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
+	nc, sc := tcpPair(t)
 	c := &Conn{sem: make(chan struct{}, 1), w: testWire(nc)}
 	c.w.tx.Store('I')
-	t.Cleanup(func() { sc.Close(); nc.Close() })
 	return c, sc
 }
 

@@ -228,24 +228,7 @@ func TestWireServerError(t *testing.T) {
 // TLS, the way the backend's thread does: Poll never blocks and says when
 // to wait.
 func TestWirePollNonBlocking(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	server := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			server <- c
-		}
-	}()
-	nc, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := <-server
-	defer sc.Close()
+	nc, sc := tcpPair(t)
 	w := testWire(nc)
 	defer w.sk.Close()
 	if w.fd() < 0 {
