@@ -6,7 +6,8 @@
 #       without the Go core (dblink_debug_state's direct_answered counts
 #       them), with the right rows, NULLs, empty strings, no rows, the last
 #       of several results, a command's status row and dblink_exec's tag;
-#       dblink_connections() counts them.
+#       dblink_connections() counts them; a name disconnected and
+#       connected again is answered on its new connection.
 #   (2) What the Go core must learn afterwards: the transaction status (a
 #       BEGIN made by the shim keeps dblink_open from opening one of its
 #       own and dblink_close from committing it), libpq's error text (reset
@@ -82,6 +83,11 @@ SELECT 'exec2', dblink_exec('c', 'INSERT INTO tt VALUES (4); DELETE FROM tt WHER
 SELECT 'rows', * FROM dblink('c', 'SELECT a, a * 2 FROM tt ORDER BY a') AS t(a int, b int);
 $counts
 SELECT 'queries', queries FROM dblink_connections() WHERE name = 'c';
+SELECT dblink_disconnect('c');
+SELECT 'gone', * FROM dblink('c', 'SELECT 1') AS t(a int);
+SELECT dblink_connect('c', 'dbname=postgres');
+SELECT 'again', * FROM dblink('c', 'SELECT 5') AS t(a int);
+$counts
 SQL
 ALL+="--- (1)"$'\n'"$OUT"$'\n'
 check "(1) values: 1, NULL, '' (got: ${OUT//$'\n'/ | })" line 'one|1||'
@@ -94,6 +100,8 @@ check "(1) dblink_exec's tag of the last statement" line 'exec2|DELETE 1'
 check "(1) rows of a table" eval 'grep -c "^rows|" <<<"$OUT" | grep -qx 3 && line "rows|4|8"'
 check "(1) the 8 calls were answered by the shim, none handed over ($(delta 1 2))" [ "$(delta 1 2)" = "8 0" ]
 check "(1) dblink_connections counts them" line 'queries|9'
+check "(1) a disconnected name is a connection string again (got: ${OUT//$'\n'/ | })" has 'ERROR:  could not establish connection'
+check "(1) the name connected again is the shim's again" eval 'line "again|5" && [ "$(delta 2 3)" = "1 0" ]'
 
 # --- (2) what the Go core learns -------------------------------------------------
 sq >/dev/null <<SQL
