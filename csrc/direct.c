@@ -351,21 +351,15 @@ dblink_direct_query(DirectCall *dc, const char *name, const char *sql,
 	int			msglen;
 	char	   *msg;
 	int			unsent;
+	DirectScan	scan;
 	uint32		expected = DG_DIRECT_IDLE;
 
 	memset(dc, 0, sizeof(*dc));
 	if (InterruptPending || sqllen > DIRECT_MAX_SQL)
 		return DIRECT_NONE;
 	d = direct_lookup(name, &token);
-	if (d == NULL ||
-		!__atomic_compare_exchange_n(&d->state, &expected, DG_DIRECT_BUSY, false,
-									 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (d == NULL || d->state != DG_DIRECT_IDLE)
 		return DIRECT_NONE;
-	dc->d = d;
-	dc->token = token;
-	dc->state = DS_FIRST;
-	dc->cap = 8192;
-	dc->buf = palloc(dc->cap);
 
 	/* Query: 'Q', its length, the string and its NUL */
 	msglen = 1 + 4 + (int) sqllen + 1;
@@ -377,8 +371,40 @@ dblink_direct_query(DirectCall *dc, const char *name, const char *sql,
 		memcpy(msg + 1, &len, 4);
 	}
 	memcpy(msg + 5, sql, sqllen + 1);
+	dc->cap = 8192;
+	dc->buf = palloc(dc->cap);
+	dc->state = DS_FIRST;
 
-	if (direct_round_trip(dc, msg, msglen, &unsent) == SCAN_DONE)
+	if (!__atomic_compare_exchange_n(&d->state, &expected, DG_DIRECT_BUSY, false,
+									 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	{
+		pfree(msg);
+		pfree(dc->buf);
+		dc->buf = NULL;
+		return DIRECT_NONE;
+	}
+	dc->d = d;
+	dc->token = token;
+
+	/*
+	 * An ERROR while waiting (the wait set, memory) leaves the query to the
+	 * Go core, which cancels it as the error unwinds, as for its own
+	 * queries.  unsent is set by the send, before anything can fail.
+	 */
+	unsent = msglen;
+	PG_TRY();
+	{
+		scan = direct_round_trip(dc, msg, msglen, &unsent);
+	}
+	PG_CATCH();
+	{
+		gocore_op_release(gocore_direct_adopt(name, sql, mode, msg + msglen - unsent,
+											  unsent, dc->buf, dc->len));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (scan == SCAN_DONE)
 	{
 		pfree(msg);
 		d->tx_status = (uint32) dc->tx_status;

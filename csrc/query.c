@@ -544,10 +544,17 @@ dblink_exec(PG_FUNCTION_ARGS)
 	query_args(fcinfo, &qt, &sql, &fail);
 	if (query_begin(&qt, sql, DG_MODE_EXEC, &dc, &op) == DIRECT_ANSWERED)
 	{
-		bool		had_rows;
+		bool		had_rows = false;
 
-		result = pstrdup(dblink_direct_tag(&dc, &had_rows));
-		dblink_direct_end(&dc);
+		PG_TRY();
+		{
+			result = pstrdup(dblink_direct_tag(&dc, &had_rows));
+		}
+		PG_FINALLY();
+		{
+			dblink_direct_end(&dc);
+		}
+		PG_END_TRY();
 		if (had_rows)
 			ereport(ERROR,
 					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
