@@ -435,6 +435,57 @@ dblink_direct_counts(int64 *answered, int64 *adopted)
 }
 
 /*
+ * Store one row result of an answer: the messages from rows up to end
+ * (its DataRows, perhaps settings among them) as one batch of
+ * NUL-terminated copies, like the Go core's.  A value's copy and its NUL
+ * take no more than its length word and bytes, so end - rows is room
+ * enough for the data.
+ */
+static void
+direct_store_rows(QueryStore *qs, const DgDirect *d, int result_no, int ncols,
+				  int nrows, const char *rows, const char *end)
+{
+	DgBatch		batch = {0};
+	const char *r;
+	int64		v = 0;
+	int64		datalen = 0;
+
+	batch.result_no = result_no;
+	batch.ncols = ncols;
+	batch.nrows = nrows;
+	batch.noffsets = (int64) nrows * ncols;
+	batch.offsets = palloc(sizeof(int32) * Max(batch.noffsets, 1));
+	batch.data = palloc(Max(end - rows, 1));
+	batch.datestyle = (char *) d->datestyle;
+	batch.intervalstyle = (char *) d->intervalstyle;
+	for (r = rows; r < end; r += 1 + direct_int32(r + 1))
+	{
+		const char *p = r + 5 + 2;
+		int			c;
+
+		if (r[0] != 'D')
+			continue;			/* a setting among the rows */
+		for (c = 0; c < ncols; c++, v++)
+		{
+			int32		vlen = (int32) direct_int32(p);
+
+			p += 4;
+			batch.offsets[v] = vlen < 0 ? -1 : (int32) datalen;
+			if (vlen < 0)
+				continue;
+			memcpy(batch.data + datalen, p, vlen);
+			datalen += vlen;
+			batch.data[datalen++] = '\0';
+			p += vlen;
+		}
+	}
+	batch.datalen = datalen;
+	dblink_store_batch(qs, &batch);
+	pfree(batch.offsets);
+	pfree(batch.data);
+}
+
+/*
  * Store the results of an answer into qs, as dblink() stores the Go
  * core's batches: the last one is what the call returns.
  */
@@ -442,23 +493,21 @@ void
 dblink_direct_store(DirectCall *dc, QueryStore *qs)
 {
 	const char *end = dc->buf + dc->len;
-	const char *m = dc->buf;
-	const char *rows = NULL;	/* the first DataRow of the result */
+	const char *m;
+	const char *rows = NULL;	/* after the row description of a result */
 	int			nrows = 0;
 	int			ncols = 0;
 	int			result_no = 0;
-	DgDirect   *d = dc->d;
 
-	for (; m < end; m += 1 + direct_int32(m + 1))
+	for (m = dc->buf; m < end; m += 1 + direct_int32(m + 1))
 	{
 		const char *body = m + 5;
-		int			blen = (int) direct_int32(m + 1) - 4;
 
 		switch (m[0])
 		{
 			case 'T':
 				result_no++;
-				(void) direct_row_description(body, blen, &ncols);
+				(void) direct_row_description(body, (int) direct_int32(m + 1) - 4, &ncols);
 				rows = m + 1 + direct_int32(m + 1);
 				nrows = 0;
 				break;
@@ -467,60 +516,10 @@ dblink_direct_store(DirectCall *dc, QueryStore *qs)
 				break;
 			case 'C':
 				if (rows == NULL)
-				{
 					dblink_store_command(qs, ++result_no, body);
-					break;
-				}
-				{
-					DgBatch		batch = {0};
-					const char *r;
-					int			v = 0;
-					int64		datalen = 0;
-
-					/* NUL-terminated copies of the values, as a batch */
-					for (r = rows; r < m; r += 1 + direct_int32(r + 1))
-						if (r[0] == 'D')
-							datalen += direct_int32(r + 1) - 4 - 2 - 4 * ncols + ncols;
-					batch.result_no = result_no;
-					batch.ncols = ncols;
-					batch.nrows = nrows;
-					batch.noffsets = (int64) nrows * ncols;
-					batch.datalen = datalen;
-					batch.offsets = palloc(sizeof(int32) * Max(batch.noffsets, 1));
-					batch.data = palloc(Max(datalen, 1));
-					batch.datestyle = d->datestyle;
-					batch.intervalstyle = d->intervalstyle;
-					datalen = 0;
-					for (r = rows; r < m; r += 1 + direct_int32(r + 1))
-					{
-						const char *p = r + 5 + 2;
-						int			c;
-
-						if (r[0] != 'D')
-							continue;	/* a setting among the rows */
-						for (c = 0; c < ncols; c++, v++)
-						{
-							int32		vlen = (int32) direct_int32(p);
-
-							p += 4;
-							if (vlen < 0)
-							{
-								batch.offsets[v] = -1;
-								continue;
-							}
-							batch.offsets[v] = (int32) datalen;
-							memcpy(batch.data + datalen, p, vlen);
-							datalen += vlen;
-							batch.data[datalen++] = '\0';
-							p += vlen;
-						}
-					}
-					batch.datalen = datalen;
-					dblink_store_batch(qs, &batch);
-					pfree(batch.offsets);
-					pfree(batch.data);
-					rows = NULL;
-				}
+				else
+					direct_store_rows(qs, dc->d, result_no, ncols, nrows, rows, m);
+				rows = NULL;
 				break;
 		}
 	}
