@@ -9,8 +9,7 @@ import "C"
 import (
 	"runtime/cgo"
 
-	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/session"
 )
 
 // The C ABI of cursors, async queries and notifications; see
@@ -50,10 +49,10 @@ func dg_cursor_close(name, cursor *C.const_char) (h C.DgOp) {
 //export dg_send_query
 func dg_send_query(name, sql *C.const_char, notice **C.char, err **C.DgError) (rc C.int) {
 	*notice, *err = nil, nil
-	defer recoverTo(func(msg string) { *err = cError(&conn.Error{SQLState: "XX000", Message: msg}); rc = -1 })
+	defer recoverTo(func(msg string) { *err = cError(&session.Error{SQLState: "XX000", Message: msg}); rc = -1 })
 	text, e := sess.SendQuery(C.GoString(name), C.GoString(sql))
 	if e != nil {
-		*err = cError(conn.AsError(e))
+		*err = cError(session.AsError(e))
 		return -1
 	}
 	if text != "" {
@@ -107,7 +106,7 @@ func dg_error_message(name *C.const_char) (text *C.char) {
 	defer recoverTo(func(msg string) { text = cString(msg) })
 	msg, err := sess.ErrorMessage(C.GoString(name))
 	if err != nil {
-		msg = conn.AsError(err).Message
+		msg = session.AsError(err).Message
 	}
 	return cString(msg)
 }
@@ -121,5 +120,3 @@ func dg_get_notify(name *C.const_char) (h C.DgOp) {
 	defer recoverOp(&h)
 	return handle(sess.GetNotify(optString(name)))
 }
-
-var _ polled = (*op.Op)(nil)

@@ -10,7 +10,6 @@ import "C"
 import (
 	"unsafe"
 
-	"github.com/dblink-go/dblink/internal/conn"
 	"github.com/dblink-go/dblink/internal/session"
 )
 
@@ -89,7 +88,7 @@ func (cs *cStrings) write() {
 // a NULL one when malloc fails (a batch holds a value of any size the
 // remote sent; the shim reports out of memory); it runs on the query's
 // goroutine.
-func encodeBatch(bt *conn.Batch) any {
+func encodeBatch(bt *session.Batch) any {
 	var b cBlock
 	hdr := b.reserve(unsafe.Sizeof(C.DgBatch{}))
 	offs := b.reserve(uintptr(len(bt.Offsets)) * 4)
@@ -117,7 +116,7 @@ func encodeBatch(bt *conn.Batch) any {
 
 // cError copies an error into one malloc()ed DgError block; absent fields
 // stay NULL.
-func cError(e *conn.Error) *C.DgError {
+func cError(e *session.Error) *C.DgError {
 	return cRecords(1, func(out []C.DgError, str stringAdder) {
 		ce := &out[0]
 		setSQLState(&ce.sqlstate, e.SQLState, "XX000")
@@ -174,7 +173,7 @@ func cConnections(rows []session.Connection) *C.DgConnInfo {
 
 // cNotices copies notices to relay into one malloc()ed block: an array of
 // DgNotice and the strings they point to.
-func cNotices(ns []conn.Notice) *C.DgNotice {
+func cNotices(ns []session.Notice) *C.DgNotice {
 	return cRecords(len(ns), func(out []C.DgNotice, str stringAdder) {
 		for i, n := range ns {
 			cn := &out[i]

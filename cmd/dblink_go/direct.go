@@ -19,30 +19,30 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/session"
 )
 
 // directs are DgDirect records given back for reuse: the shim may keep a
 // pointer to one past its connection's end (it checks the token first),
 // so they are never freed. Backend's thread only.
-var directs []*conn.Direct
+var directs []*session.Direct
 
 // newDirect returns a zeroed DgDirect, or nil when calloc refuses.
-func newDirect() *conn.Direct {
+func newDirect() *session.Direct {
 	if n := len(directs); n > 0 {
 		d := directs[n-1]
 		directs = directs[:n-1]
-		*d = conn.Direct{}
+		*d = session.Direct{}
 		return d
 	}
-	return (*conn.Direct)(callocBytes(C.sizeof_DgDirect))
+	return (*session.Direct)(callocBytes(C.sizeof_DgDirect))
 }
 
-func freeDirect(d *conn.Direct) { directs = append(directs, d) }
+func freeDirect(d *session.Direct) { directs = append(directs, d) }
 
-// checkDirectLayout makes sure conn.Direct is DgDirect, field by field.
+// checkDirectLayout makes sure session.Direct is DgDirect, field by field.
 func checkDirectLayout() error {
-	var d conn.Direct
+	var d session.Direct
 	type field struct {
 		name  string
 		goOff uintptr
@@ -66,7 +66,7 @@ func checkDirectLayout() error {
 			return fmt.Errorf("DgDirect.%s is at %d in C, %d in Go", f.name, f.cOff, f.goOff)
 		}
 	}
-	if unsafe.Sizeof(d) != C.sizeof_DgDirect || conn.StyleLen != C.DG_STYLE_LEN {
+	if unsafe.Sizeof(d) != C.sizeof_DgDirect || session.StyleLen != C.DG_STYLE_LEN {
 		return fmt.Errorf("DgDirect is %d bytes in C, %d in Go", C.sizeof_DgDirect, unsafe.Sizeof(d))
 	}
 	return nil
@@ -94,6 +94,6 @@ func dg_direct(name *C.const_char, token *C.uint64_t) (d *C.DgDirect) {
 func dg_direct_adopt(name, sql *C.const_char, mode C.int, unsent *C.const_char, nunsent C.int32_t,
 	received *C.const_char, nreceived C.int32_t) (h C.DgOp) {
 	defer recoverOp(&h)
-	return handle(sess.Adopt(optString(name), C.GoString(sql), conn.Mode(mode),
+	return handle(sess.Adopt(optString(name), C.GoString(sql), session.Mode(mode),
 		C.GoBytes(unsafe.Pointer(unsent), C.int(nunsent)), C.GoBytes(unsafe.Pointer(received), C.int(nreceived))))
 }

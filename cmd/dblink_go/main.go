@@ -31,8 +31,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
 	"github.com/dblink-go/dblink/internal/session"
 )
 
@@ -56,8 +54,8 @@ var (
 func dg_init(notify_fd C.int, envp **C.char, remote_notices *C.int32_t, errmsg **C.char) (rc C.int) {
 	defer recoverTo(func(msg string) { *errmsg = cString(msg); rc = -1 })
 	notifyFD = int(notify_fd)
-	conn.SetNoticeMode(func() conn.NoticeMode {
-		return conn.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
+	session.SetNoticeMode(func() session.NoticeMode {
+		return session.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
 	})
 	syncEnvironment(envp)
 	if err := checkDirectLayout(); err != nil {
@@ -94,7 +92,7 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 	*first = C.DgItem{kind: -1, wait_fd: -1}
 	defer recoverOp(&h)
 	t := session.Target{}
-	var set conn.Settings
+	var set session.Settings
 	if target.connstr != nil {
 		// only a transient connection connects: the environment matters
 		t.Transient, t.ConnStr = true, C.GoString(target.connstr)
@@ -103,7 +101,7 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
 	t.IfExists = target.if_exists != 0
-	p := sess.Query(t, C.GoString(sql), conn.Mode(mode), set)
+	p := sess.Query(t, C.GoString(sql), session.Mode(mode), set)
 	if p == nil {
 		return 0
 	}
@@ -115,7 +113,7 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 }
 
 // setWait names the socket a DG_PENDING item waits on.
-func setWait(item *C.DgItem, w *op.Wait) {
+func setWait(item *C.DgItem, w *session.Wait) {
 	if w.Again {
 		item.wait_events = C.DG_WAIT_AGAIN
 		return
@@ -136,42 +134,42 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	*item = C.DgItem{wait_fd: -1}
 	defer recoverTo(func(msg string) {
 		abortOp(h)
-		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&conn.Error{SQLState: "XX000", Message: msg}), wait_fd: -1, sockets: -1}
+		*item = C.DgItem{kind: C.DG_ERROR, error: cError(&session.Error{SQLState: "XX000", Message: msg}), wait_fd: -1, sockets: -1}
 		kind = C.DG_ERROR
 	})
 	keepScheduled()
 	ch := cgo.Handle(h)
-	p := ch.Value().(polled)
+	p := ch.Value().(session.Operation)
 	it := p.Next()
 	item.kind = C.int32_t(it.Kind)
 	item.ends = C.int32_t(it.Ends)
-	if it.Kind == op.Done || it.Kind == op.Failed {
+	if it.Kind == session.Done || it.Kind == session.Failed {
 		// the shim's interest ends with the final item: no further call
 		p.Release()
 		ch.Delete()
 	}
 	item.sockets = C.int32_t(sess.Sockets())
-	if ns := conn.TakeNotices(); len(ns) > 0 {
+	if ns := session.TakeNotices(); len(ns) > 0 {
 		if item.notices = cNotices(ns); item.notices != nil {
 			item.nnotices = C.int32_t(len(ns))
 		}
 	}
 	switch it.Kind {
-	case op.Pending:
+	case session.Pending:
 		if w := it.Wait; w != nil && (w.FD >= 0 || w.Again) {
 			setWait(item, w)
 		}
-	case op.ResultEnd:
+	case session.ResultEnd:
 		item.result_no = C.int32_t(it.ResultNo)
-	case op.Rows:
+	case session.Rows:
 		item.batch = (*C.DgBatch)(it.Payload.(unsafe.Pointer))
-	case op.Command:
+	case session.Command:
 		item.result_no = C.int32_t(it.ResultNo)
 		item.text = cString(it.Text)
-	case op.Done:
+	case session.Done:
 		item.text = cString(it.Text)
-	case op.Failed:
-		item.error = cError(conn.AsError(it.Err))
+	case session.Failed:
+		item.error = cError(session.AsError(it.Err))
 	}
 	if it.HadRows {
 		item.had_rows = 1
@@ -182,12 +180,12 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 	if it.IntervalStyle != "" {
 		item.intervalstyle = cString(it.IntervalStyle)
 	}
-	if (it.Kind == op.Command || it.Kind == op.Done) && item.text == nil ||
+	if (it.Kind == session.Command || it.Kind == session.Done) && item.text == nil ||
 		it.DateStyle != "" && item.datestyle == nil || it.IntervalStyle != "" && item.intervalstyle == nil {
 		// refused: the shim reports a DG_ERROR without its record as out
 		// of memory, and the operation ends with it
 		freeItem(item)
-		if it.Kind != op.Done && it.Kind != op.Failed { // those released it already
+		if it.Kind != session.Done && it.Kind != session.Failed { // those released it already
 			abortOp(h)
 		}
 		*item = C.DgItem{kind: C.DG_ERROR, wait_fd: -1, sockets: C.int32_t(sess.Sockets())}
@@ -202,7 +200,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 func abortOp(h C.DgOp) {
 	defer func() { _ = recover() }()
 	ch := cgo.Handle(h)
-	p, _ := ch.Value().(polled)
+	p, _ := ch.Value().(session.Operation)
 	ch.Delete()
 	sess.Abort(p)
 }
@@ -222,13 +220,9 @@ func freeItem(item *C.DgItem) {
 func dg_op_release(h C.DgOp) {
 	defer recoverTo(func(string) {})
 	ch := cgo.Handle(h)
-	ch.Value().(polled).Release()
+	ch.Value().(session.Operation).Release()
 	ch.Delete()
 }
-
-// polled is what a DgOp handle stands for: any session.Polled, or a
-// *session.ResultReader of dg_get_result.
-type polled = session.Polled
 
 // dg_op_discard ends the shim's interest in an operation after a local
 // error without cancelling it: the remote statement runs to its end and its
@@ -239,7 +233,7 @@ type polled = session.Polled
 func dg_op_discard(h C.DgOp) {
 	defer recoverTo(func(string) {})
 	ch := cgo.Handle(h)
-	ch.Value().(polled).Discard()
+	ch.Value().(session.Operation).Discard()
 	ch.Delete()
 }
 
@@ -254,7 +248,7 @@ func dg_disconnect(name *C.const_char, err **C.DgError) (found C.int) {
 	ok, e := sess.Disconnect(optString(name))
 	switch {
 	case e != nil:
-		*err = cError(conn.AsError(e))
+		*err = cError(session.AsError(e))
 		return -1
 	case ok:
 		return 1
@@ -356,7 +350,7 @@ func dg_remote_sockets() (n C.int) {
 func dg_check_password(connstr *C.const_char, opts *C.const_DgConnectOptions) (e *C.DgError) {
 	defer recoverTo(func(string) { e = nil }) // the connect checks again
 	if err := session.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
-		return cError(conn.AsError(err))
+		return cError(session.AsError(err))
 	}
 	return nil
 }
@@ -408,12 +402,12 @@ func syncEnvironment(envp **C.char) {
 
 // settings are a new connection's settings; they bring the environment up
 // to date first.
-func settings(o *C.DgConnectOptions) conn.Settings {
+func settings(o *C.DgConnectOptions) session.Settings {
 	syncEnvironment(o.environ)
 	if o.server_version_num != 0 {
-		conn.SetServerMajor(int(o.server_version_num) / 10000)
+		session.SetServerMajor(int(o.server_version_num) / 10000)
 	}
-	return conn.Settings{
+	return session.Settings{
 		ClientEncoding:  C.GoString(o.client_encoding),
 		RequirePassword: o.require_password != 0,
 		ConnectTimeout:  int(o.connect_timeout),
@@ -422,11 +416,11 @@ func settings(o *C.DgConnectOptions) conn.Settings {
 }
 
 // scramKeys copies the login's SCRAM keys (use_scram_passthrough), or nil.
-func scramKeys(o *C.DgConnectOptions) *conn.ScramKeys {
+func scramKeys(o *C.DgConnectOptions) *session.ScramKeys {
 	if o.scram_client_key == nil || o.scram_server_key == nil {
 		return nil
 	}
-	return &conn.ScramKeys{
+	return &session.ScramKeys{
 		ClientKey: C.GoBytes(unsafe.Pointer(o.scram_client_key), C.DG_SCRAM_KEY_LEN),
 		ServerKey: C.GoBytes(unsafe.Pointer(o.scram_server_key), C.DG_SCRAM_KEY_LEN),
 	}
@@ -440,7 +434,7 @@ func optString(s *C.char) *string {
 	return &g
 }
 
-func handle(o polled) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
+func handle(o session.Operation) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
 
 // recoverTo turns a panic into a call of fail with its text, so no panic
 // ever unwinds into C.
@@ -453,7 +447,7 @@ func recoverTo(fail func(msg string)) {
 // recoverOp turns a panic while starting an operation into a failed one.
 func recoverOp(h *C.DgOp) {
 	if r := recover(); r != nil {
-		err := &conn.Error{SQLState: "XX000", Message: fmt.Sprintf("internal error in dblink's Go core: %v", r)}
-		*h = handle(op.Finished(nil, op.Item{Kind: op.Failed, Err: err}))
+		err := &session.Error{SQLState: "XX000", Message: fmt.Sprintf("internal error in dblink's Go core: %v", r)}
+		*h = handle(session.FailedOp(err))
 	}
 }

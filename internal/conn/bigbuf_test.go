@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"runtime"
 	"syscall"
 	"testing"
 
+	"github.com/dblink-go/dblink/internal/pgerr"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -35,7 +35,7 @@ func TestWireBigMessageOffHeap(t *testing.T) {
 	q := w.newRun("SELECT 1", ModeRows)
 	q.runBlocking(context.Background(), func(Event) bool { return true })
 	runtime.ReadMemStats(&after)
-	if _, err := q.Result(); err != lostConnection || !q.Broken() {
+	if _, err := q.Result(); err != pgerr.LostConnection || !q.Broken() {
 		t.Fatalf("err %v broken %v", err, q.Broken())
 	}
 	if grown := int64(after.HeapSys) - int64(before.HeapSys); grown > 64<<20 {
@@ -57,7 +57,7 @@ func TestWireBigMessageRefused(t *testing.T) {
 	q := w.newRun("SELECT 1", ModeRows)
 	q.runBlocking(context.Background(), func(Event) bool { return true })
 	_, err := q.Result()
-	var e *Error
+	var e *pgerr.Error
 	want := "cannot allocate memory for input buffer\n" +
 		"lost synchronization with server: got message type \"D\", length 1073741804\ninvalid socket"
 	if !errors.As(err, &e) || e.SQLState != "08006" || e.Message != want || !q.Broken() {
@@ -144,27 +144,5 @@ func TestWireBigValueRefused(t *testing.T) {
 	}
 	if w.tx.Load() != 'I' {
 		t.Fatal("the response was not read to its end")
-	}
-}
-
-// While pgconn connects, its reader takes no message longer than
-// startupMessageLimit: an authentication request whose length word says
-// 1 GB is an error, before anything is allocated for it.
-func TestStartupMessageBounded(t *testing.T) {
-	cleanEnv(t)
-	cfg := build(t, "host=h user=u dbname=d password=p", Settings{})
-	hdr := []byte{'R', 0, 0, 0, 0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(hdr[1:5], 0x3FFFFFF0)
-	f := cfg.BuildFrontend(&chunkConn{chunks: [][]byte{hdr}}, io.Discard)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := f.Receive()
-	runtime.ReadMemStats(&after)
-	var tooLong *pgproto3.ExceededMaxBodyLenErr
-	if !errors.As(err, &tooLong) {
-		t.Fatalf("got %v", err)
-	}
-	if grown := after.TotalAlloc - before.TotalAlloc; grown > startupMessageLimit {
-		t.Fatalf("%d bytes allocated", grown)
 	}
 }

@@ -1,20 +1,22 @@
-// Package conn is one remote connection of dblink: opening it from a libpq
-// connection string, running queries on it with results streamed in
-// batches, and closing it. It knows nothing about PostgreSQL's backend; the
-// errors it returns carry everything the shim needs to report them the way
-// contrib dblink does.
+// Package conn is one remote connection of dblink once it is made: the
+// wire protocol after pgconn's connect, queries with their results
+// streamed in batches, the state the shim shares to drive an idle
+// connection itself, and closing. Connection strings and configs are
+// package config's. It knows nothing about PostgreSQL's backend; its
+// errors are pgerr's.
 package conn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -53,63 +55,26 @@ type Notification struct {
 	Payload string
 }
 
-// Plan is a connection string checked by Prepare, to be opened by Open.
-type Plan struct {
-	opts    Options
-	set     Settings
-	secrets secrets // hidden in Open's messages
-}
-
-// Prepare parses a connection string and applies the password rule,
-// without touching a file or the network: the part of contrib's connect
-// sequence that runs before the duplicate-name check, on the backend's
-// thread.
-func Prepare(connstr string, s Settings) (*Plan, error) {
-	opts, err := ParseConnInfo(connstr)
-	sec := secretsOf(connstr, opts)
-	if err != nil {
-		if s.RequirePassword {
-			// contrib: an unparsable string never reaches libpq for a non-superuser
-			return nil, errPasswordNotGiven()
-		}
-		return nil, connectFailed(err.Error(), sec)
-	}
-	if s.RequirePassword && !opts.HasPassword() && !s.scramPassthrough(opts) {
-		return nil, errPasswordNotGiven()
-	}
-	return &Plan{opts: opts, set: s, secrets: sec}, nil
-}
-
-// Open builds the connection's config (reading the files it needs) and
-// connects. A cancelled ctx ends the attempt.
-func Open(ctx context.Context, p *Plan) (*Conn, error) {
-	s := p.set
-	cfg, skipped, err := buildConfig(p.opts, s)
-	if err != nil {
-		return nil, connectFailed(err.Error(), p.secrets)
-	}
+// Open connects as p says (reading the files it needs). A cancelled ctx
+// ends the attempt.
+func Open(ctx context.Context, p *config.Plan) (*Conn, error) {
 	c := &Conn{sem: make(chan struct{}, 1)}
 	c.notifications.max, c.notifications.what = maxQueuedNotifications, "unread notifications on a connection"
-	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { c.handleNotice(n) }
-	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
-		c.queueNotification(Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
-	}
-	pg, err := connect(ctx, cfg, s)
+	pg, cfg, err := p.Connect(ctx, config.Hooks{
+		OnNotice: func(_ *pgconn.PgConn, n *pgconn.Notice) { c.handleNotice(n) },
+		OnNotification: func(_ *pgconn.PgConn, n *pgconn.Notification) {
+			c.queueNotification(Notification{Channel: n.Channel, PID: n.PID, Payload: n.Payload})
+		},
+		// the backend's thread drives the socket without parking (sock.go)
+		WrapConn: func(nc net.Conn) net.Conn { return newSock(nc) },
+	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// the password rule's refusal, unless the list was the string's own
-		// require_auth (then it is libpq's failure, as contrib reports it)
-		if s.RequirePassword && cfg.RequireAuth != p.opts["require_auth"] && isPolicyFailure(err, cfg.RequireAuth) {
-			return nil, errPasswordNotRequested()
-		}
-		return nil, connectFailed(strings.Join(append(skipped, connectErrorMessage(err)), "\n"), p.secrets)
+		return nil, err
 	}
 	meta := newConnMeta(pg, cfg)
 	if c.w, err = newWire(pg, c.queueNotification, c.handleNotice); err != nil {
 		pg.Close(ctx)
-		return nil, connectFailed(err.Error(), p.secrets)
+		return nil, p.Failed(err)
 	}
 	meta.serverVersion = c.w.params["server_version"]
 	c.meta = meta
@@ -131,73 +96,9 @@ func (n Notification) size() int { return len(n.Channel) + len(n.Payload) + 64 }
 // connection. Call it before c is shared.
 func (c *Conn) SetWake(f func()) { c.wake = f }
 
-// endsAttempts reports a server error after which neither libpq nor pgconn
-// tries the next host: a wrong password, a missing database, no CONNECT
-// privilege.
-func endsAttempts(err error) bool {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return false
-	}
-	switch pgErr.Code {
-	case "28P01", "3D000", "42501":
-		return true
-	}
-	return false
-}
-
-// attemptErrors are the failures of the hosts tried one by one by connect.
-type attemptErrors []error
-
-func (a attemptErrors) Error() string { return connectErrorMessage(a) }
-
-func connectErrorMessage(err error) string {
-	if a, ok := err.(attemptErrors); ok {
-		msgs := make([]string, len(a))
-		for i, e := range a {
-			msgs[i] = ConnectErrorMessage(e)
-		}
-		return strings.Join(msgs, "\n")
-	}
-	return ConnectErrorMessage(err)
-}
-
-// connect is pgconn.ConnectConfig, except under the password rule with
-// several hosts: a server that does not ask for the password ends the
-// attempt there, as in contrib (libpq connects to that host and dblink then
-// refuses the connection), where pgconn would move on to the next host.
-func connect(ctx context.Context, cfg *pgconn.Config, s Settings) (*pgconn.PgConn, error) {
-	if !s.RequirePassword || len(cfg.Fallbacks) == 0 {
-		return pgconn.ConnectConfig(ctx, cfg)
-	}
-	attempts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
-	var failed attemptErrors
-	for i, a := range attempts {
-		one := cfg.Copy()
-		one.Host, one.Port, one.TLSConfig, one.Fallbacks = a.Host, a.Port, a.TLSConfig, nil
-		pg, err := pgconn.ConnectConfig(ctx, one)
-		if err == nil {
-			return pg, nil
-		}
-		if ctx.Err() != nil || isPolicyFailure(err, cfg.RequireAuth) {
-			return nil, err
-		}
-		// sslmode=prefer tries a host with TLS, then without: as libpq,
-		// report only how the host's last attempt failed
-		if i > 0 && attempts[i-1].Host == a.Host && attempts[i-1].Port == a.Port {
-			failed = failed[:len(failed)-1]
-		}
-		failed = append(failed, err)
-		if endsAttempts(err) {
-			break
-		}
-	}
-	return nil, failed
-}
-
-// Connect is Prepare followed by Open.
-func Connect(ctx context.Context, connstr string, s Settings) (*Conn, error) {
-	p, err := Prepare(connstr, s)
+// Connect is config.Prepare followed by Open.
+func Connect(ctx context.Context, connstr string, s config.Settings) (*Conn, error) {
+	p, err := config.Prepare(connstr, s)
 	if err != nil {
 		return nil, err
 	}

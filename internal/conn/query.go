@@ -2,6 +2,8 @@ package conn
 
 import (
 	"context"
+
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // Mode says how Query treats the results of a query string.
@@ -77,7 +79,7 @@ func (c *Conn) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 // query is Query on a connection the caller holds.
 func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
 	if c.closed.Load() {
-		return Outcome{}, lostConnection
+		return Outcome{}, pgerr.LostConnection
 	}
 	q := c.w.newRun(sql, mode)
 	out, err := c.stream(ctx, q, sink)
@@ -208,7 +210,7 @@ func (c *Conn) TryTake() bool { return c.tryAcquire() }
 func (c *Conn) Start(sql string, mode Mode) *Run {
 	q := c.w.newRun(sql, mode)
 	if c.closed.Load() {
-		q.err, q.finished, q.sent = lostConnection, true, true
+		q.err, q.finished, q.sent = pgerr.LostConnection, true, true
 	}
 	return q
 }
@@ -251,7 +253,7 @@ func (c *Conn) Let() {
 // response in blocking mode and then lets go of the connection; later
 // operations wait for it. With cancel, a cancel request goes to the remote
 // server first, and the connection is given up if the server has not
-// answered cancelDeadlineDelay later.
+// answered config.CancelDeadlineDelay later.
 func (c *Conn) Abandon(q *Run, cancel bool) {
 	if q.finished && len(q.queued) == 0 || !q.sent {
 		c.Finish(q)

@@ -121,10 +121,5 @@ func (s *sock) flush() error {
 	return nil
 }
 
-// unwrapSock returns the connection under a sock.
-func unwrapSock(c net.Conn) net.Conn {
-	if s, ok := c.(*sock); ok {
-		return s.Conn
-	}
-	return c
-}
+// NetConn returns the connection under s, as tls.Conn's does.
+func (s *sock) NetConn() net.Conn { return s.Conn }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/pgerr"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -152,7 +153,7 @@ func TestWireTruncatedIsLostConnection(t *testing.T) {
 	w := testWire(&chunkConn{chunks: [][]byte{resp[:len(resp)-3]}})
 	q := w.newRun("SELECT 1", ModeExec)
 	q.runBlocking(context.Background(), func(Event) bool { return true })
-	if _, err := q.Result(); err != lostConnection || !q.Broken() {
+	if _, err := q.Result(); err != pgerr.LostConnection || !q.Broken() {
 		t.Fatalf("err %v broken %v", err, q.Broken())
 	}
 }
@@ -172,7 +173,7 @@ func TestWireRefusesOversizedMessage(t *testing.T) {
 		q.runBlocking(context.Background(), func(Event) bool { return true })
 		_, err := q.Result()
 		want := fmt.Sprintf("lost synchronization with server: got message type \"%c\", length %d\ninvalid socket", c.typ, c.length)
-		var e *Error
+		var e *pgerr.Error
 		if !errors.As(err, &e) || e.SQLState != "08006" || e.Message != want || !q.Broken() {
 			t.Errorf("%c %d: err %v broken %v", c.typ, c.length, err, q.Broken())
 		}
@@ -215,7 +216,7 @@ func TestWireServerError(t *testing.T) {
 	var kinds []EventKind
 	q.runBlocking(context.Background(), func(ev Event) bool { kinds = append(kinds, ev.Kind); return true })
 	_, err := q.Result()
-	if e := AsError(err); e.SQLState != "22012" || !e.Remote || q.Broken() {
+	if e := pgerr.AsError(err); e.SQLState != "22012" || !e.Remote || q.Broken() {
 		t.Fatalf("err %+v broken %v", e, q.Broken())
 	}
 	// the row before the error is handed over, with no result end
@@ -271,7 +272,7 @@ func TestWirePollNonBlocking(t *testing.T) {
 	sc.Close()
 	q = w.newRun("SELECT 1", ModeExec)
 	ev, ok = pollUntil()
-	if _, err := q.Result(); !ok || ev.Kind != EvDone || !errors.Is(err, lostConnection) {
+	if _, err := q.Result(); !ok || ev.Kind != EvDone || !errors.Is(err, pgerr.LostConnection) {
 		t.Fatalf("after the server closed: %+v %v", ev, err)
 	}
 }

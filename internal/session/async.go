@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // asyncQuery is a query sent with dblink_send_query. As with libpq, its
@@ -18,7 +18,7 @@ import (
 type asyncQuery struct {
 	src resultSource
 	// peeked: an item taken from src by IsBusy, handed out next
-	peeked *op.Item
+	peeked *Item
 	// failed: the query's error was handed out as its last result; one
 	// more dblink_get_result returns the empty set that ends the query
 	failed bool
@@ -27,7 +27,7 @@ type asyncQuery struct {
 // resultSource is what an asyncQuery reads: a query on the backend's
 // thread (fastQuery), or any op in tests.
 type resultSource interface {
-	Polled
+	Operation
 	SkipResult(resultNo int)
 }
 
@@ -48,26 +48,26 @@ func (s *Session) forget(e *entry) {
 // nested in its conversion) or when the connection is known to be lost; the
 // returned operation carries contrib's error. Otherwise libpq's error text
 // is reset and nil is returned.
-func (s *Session) sendStart(e *entry, rowsCall bool) Polled {
+func (s *Session) sendStart(e *entry, rowsCall bool) Operation {
 	text := e.sendCheck()
 	if text == "" {
 		return nil
 	}
 	if !rowsCall {
-		return s.failed(&conn.Error{SQLState: "08006", Message: text, Remote: true})
+		return s.failed(&pgerr.Error{SQLState: "08006", Message: text, Remote: true})
 	}
 	if a := e.pending; a != nil {
 		e.pending = nil
 		a.discard(s)
 	}
-	return s.failed(&conn.Error{SQLState: "XX000", Message: "could not send query: " + text})
+	return s.failed(&pgerr.Error{SQLState: "XX000", Message: "could not send query: " + text})
 }
 
 // SendQuery is dblink_send_query: it starts sql on the named connection
 // and returns "" once sent, or contrib's NOTICE text when it could not be
 // sent. The query then runs on its own; its results wait for GetResult.
 func (s *Session) SendQuery(name, sql string) (notice string, err error) {
-	e := s.reg.Get(name)
+	e := s.reg.get(&name)
 	if e == nil {
 		return "", errNotAvailable
 	}
@@ -80,7 +80,7 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 
 // pendingOf returns the named connection and its pending async query.
 func (s *Session) pendingOf(name string) (*entry, *asyncQuery) {
-	e := s.reg.Get(name)
+	e := s.reg.get(&name)
 	if e == nil {
 		return nil, nil
 	}
@@ -108,7 +108,7 @@ func (s *Session) IsBusy(name string) bool {
 		return false
 	}
 	it := a.src.Next()
-	if it.Kind == op.Pending {
+	if it.Kind == Pending {
 		return true
 	}
 	a.peeked = &it
@@ -116,7 +116,7 @@ func (s *Session) IsBusy(name string) bool {
 }
 
 // next is the query's next item without blocking.
-func (a *asyncQuery) next() op.Item {
+func (a *asyncQuery) next() Item {
 	if a.peeked != nil {
 		it := *a.peeked
 		a.peeked = nil
@@ -146,8 +146,8 @@ func (a *asyncQuery) discard(s *Session) {
 
 // GetResult is dblink_get_result: a reader of the next result of the query
 // pending on the named connection, or nil when none is pending. The reader
-// yields the result's items up to its end (op.ResultEnd, op.Command), the
-// query's error (op.Failed), or op.Done when no result is left, which makes
+// yields the result's items up to its end (ResultEnd, Command), the
+// query's error (Failed), or Done when no result is left, which makes
 // the connection idle.
 func (s *Session) GetResult(name string) *ResultReader {
 	e, a := s.pendingOf(name)
@@ -177,26 +177,26 @@ type ResultReader struct {
 var errResultTaken = errors.New("dblink result already read")
 
 // Next returns the result's next item without blocking.
-func (r *ResultReader) Next() op.Item {
+func (r *ResultReader) Next() Item {
 	if r.boundary {
-		return op.Item{Kind: op.Failed, Err: errResultTaken}
+		return Item{Kind: Failed, Err: errResultTaken}
 	}
 	if r.a.failed {
 		r.finish()
 		endPending(r.e, r.a)
-		return op.Item{Kind: op.Done}
+		return Item{Kind: Done}
 	}
 	it := r.a.next()
 	if it.ResultNo != 0 {
 		r.resultNo = it.ResultNo
 	}
 	switch it.Kind {
-	case op.ResultEnd, op.Command:
+	case ResultEnd, Command:
 		r.finish()
-	case op.Done:
+	case Done:
 		r.finish()
 		endPending(r.e, r.a)
-	case op.Failed:
+	case Failed:
 		r.finish()
 		r.a.failed = true
 	}
@@ -222,10 +222,10 @@ func (r *ResultReader) Discard() {
 		return
 	}
 	r.finish()
-	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == op.Rows || p.Kind == op.ResultEnd) {
+	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == Rows || p.Kind == ResultEnd) {
 		r.a.peeked = nil
 		r.s.abandon(*p)
-		if p.Kind == op.ResultEnd {
+		if p.Kind == ResultEnd {
 			return
 		}
 	}
@@ -240,29 +240,29 @@ const cancelTimeout = 5 * time.Second
 // CancelQuery is dblink_cancel_query: a cancel request for whatever the
 // named connection runs, bounded by cancelTimeout. Its text result is "OK"
 // or libpq-like words for the failure.
-func (s *Session) CancelQuery(name string) Polled {
-	e := s.reg.Get(name)
+func (s *Session) CancelQuery(name string) Operation {
+	e := s.reg.get(&name)
 	if e == nil {
 		return s.failed(errNotAvailable)
 	}
 	c := e.c
 	if c.IsClosed() {
-		return s.finished(op.Item{Kind: op.Done, Text: "PQcancel() -- no cancel object supplied"})
+		return s.finished(Item{Kind: Done, Text: "PQcancel() -- no cancel object supplied"})
 	}
-	return s.start(nil, func(ctx context.Context, _ op.Emit) op.Item {
+	return s.start(nil, func(ctx context.Context, _ emitFunc) Item {
 		ctx, cancel := context.WithTimeout(ctx, cancelTimeout)
 		defer cancel()
 		if err := c.CancelRequest(ctx); err != nil {
-			return op.Item{Kind: op.Done, Text: "PQcancel() -- " + err.Error() + "\n"}
+			return Item{Kind: Done, Text: "PQcancel() -- " + err.Error() + "\n"}
 		}
-		return op.Item{Kind: op.Done, Text: "OK"}
+		return Item{Kind: Done, Text: "OK"}
 	})
 }
 
 // ErrorMessage is dblink_error_message: libpq's last error text on the
 // named connection without its trailing newline, or "OK" when empty.
 func (s *Session) ErrorMessage(name string) (string, error) {
-	e := s.reg.Get(name)
+	e := s.reg.get(&name)
 	if e == nil {
 		return "", errNotAvailable
 	}
@@ -279,7 +279,7 @@ func (s *Session) ErrorMessage(name string) (string, error) {
 // notifications are taken out of it, as libpq parses all that has
 // arrived), then every notification received and not yet returned comes
 // out, in arrival order, as rows (notify_name, be_pid, extra).
-func (s *Session) GetNotify(name *string) Polled {
+func (s *Session) GetNotify(name *string) Operation {
 	e := s.entryOf(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
@@ -319,7 +319,7 @@ type notifyReader struct {
 // notifyRows is how many notifications a batch holds at most.
 const notifyRows = 2048
 
-func (n *notifyReader) Next() op.Item {
+func (n *notifyReader) Next() Item {
 	if n.reading {
 		if n.c.ConsumeInput() {
 			return pollAgain()
@@ -327,7 +327,7 @@ func (n *notifyReader) Next() op.Item {
 		n.reading, n.left = false, n.c.Notifications()
 	}
 	if n.left <= 0 {
-		return op.Item{Kind: op.Done}
+		return Item{Kind: Done}
 	}
 	ns := n.c.TakeNotifications(min(n.left, notifyRows))
 	if len(ns) == 0 {
@@ -338,9 +338,9 @@ func (n *notifyReader) Next() op.Item {
 	b, err := notifyBatch(ns)
 	if err != nil {
 		n.left = 0
-		return op.Item{Kind: op.Failed, Err: err}
+		return Item{Kind: Failed, Err: err}
 	}
-	return op.Item{Kind: op.Rows, ResultNo: 1, Payload: n.s.enc.Encode(b)}
+	return Item{Kind: Rows, ResultNo: 1, Payload: n.s.enc.Encode(b)}
 }
 
 func (n *notifyReader) Release() {}

@@ -7,28 +7,27 @@ import (
 	"time"
 
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
 )
 
 // newTestSession returns a session with a named connection "a" (never
 // connected: the tests below do not touch the network) whose pending async
 // query is the scripted op work.
-func newTestSession(t *testing.T, work op.Work) (*Session, *op.Op) {
+func newTestSession(t *testing.T, work workFunc) (*Session, *goOp) {
 	t.Helper()
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
 	o := s.start(nil, work)
-	if err := s.reg.Add("a", &entry{c: &conn.Conn{}, pending: &asyncQuery{src: o}}); err != nil {
-		t.Fatal(err)
+	if !s.reg.add("a", &entry{c: &conn.Conn{}, pending: &asyncQuery{src: o}}) {
+		t.Fatal("name taken")
 	}
 	return s, o
 }
 
 // script emits items in order, then ends with final.
-func script(final op.Item, items ...op.Item) op.Work {
-	return func(ctx context.Context, emit op.Emit) op.Item {
+func script(final Item, items ...Item) workFunc {
+	return func(ctx context.Context, emit emitFunc) Item {
 		for _, it := range items {
 			if !emit(it) {
-				return op.Item{Kind: op.Failed, Err: ctx.Err()}
+				return Item{Kind: Failed, Err: ctx.Err()}
 			}
 		}
 		return final
@@ -36,12 +35,12 @@ func script(final op.Item, items ...op.Item) op.Work {
 }
 
 // next waits for the reader's next item.
-func next(t *testing.T, r *ResultReader) op.Item {
+func next(t *testing.T, r *ResultReader) Item {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		it := r.Next()
-		if it.Kind != op.Pending {
+		if it.Kind != Pending {
 			return it
 		}
 		if time.Now().After(deadline) {
@@ -52,24 +51,24 @@ func next(t *testing.T, r *ResultReader) op.Item {
 }
 
 // read takes one result and returns the kinds of its items.
-func read(t *testing.T, s *Session) []op.Kind {
+func read(t *testing.T, s *Session) []Kind {
 	t.Helper()
 	r := s.GetResult("a")
 	if r == nil {
 		return nil
 	}
 	defer r.Release()
-	var kinds []op.Kind
+	var kinds []Kind
 	for {
 		it := next(t, r)
 		kinds = append(kinds, it.Kind)
-		if it.Kind != op.Rows {
+		if it.Kind != Rows {
 			return kinds
 		}
 	}
 }
 
-func equalKinds(a, b []op.Kind) bool {
+func equalKinds(a, b []Kind) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -81,22 +80,22 @@ func equalKinds(a, b []op.Kind) bool {
 	return true
 }
 
-func rows(n int) op.Item { return op.Item{Kind: op.Rows, Payload: n} }
-func end(n int) op.Item  { return op.Item{Kind: op.ResultEnd, ResultNo: n} }
+func rows(n int) Item { return Item{Kind: Rows, Payload: n} }
+func end(n int) Item  { return Item{Kind: ResultEnd, ResultNo: n} }
 
 // rowsOf is a batch of rows (payload n) of result res.
-func rowsOf(res, n int) op.Item { return op.Item{Kind: op.Rows, ResultNo: res, Payload: n} }
-func command(n int) op.Item     { return op.Item{Kind: op.Command, ResultNo: n, Text: "SET"} }
+func rowsOf(res, n int) Item { return Item{Kind: Rows, ResultNo: res, Payload: n} }
+func command(n int) Item     { return Item{Kind: Command, ResultNo: n, Text: "SET"} }
 
 // One call, one result; then one Done that makes the connection idle.
 func TestGetResultOnePerCall(t *testing.T) {
-	s, _ := newTestSession(t, script(op.Item{Kind: op.Done},
+	s, _ := newTestSession(t, script(Item{Kind: Done},
 		rows(1), rows(2), end(1), command(2), rows(3), end(3)))
-	for i, want := range [][]op.Kind{
-		{op.Rows, op.Rows, op.ResultEnd},
-		{op.Command},
-		{op.Rows, op.ResultEnd},
-		{op.Done},
+	for i, want := range [][]Kind{
+		{Rows, Rows, ResultEnd},
+		{Command},
+		{Rows, ResultEnd},
+		{Done},
 		nil, // idle: nothing pending
 	} {
 		if got := read(t, s); !equalKinds(got, want) {
@@ -107,11 +106,11 @@ func TestGetResultOnePerCall(t *testing.T) {
 
 // The query's error is a result of its own, then one Done.
 func TestGetResultError(t *testing.T) {
-	s, _ := newTestSession(t, script(op.Item{Kind: op.Failed, Err: errors.New("boom")}, rows(1), end(1)))
-	for i, want := range [][]op.Kind{
-		{op.Rows, op.ResultEnd},
-		{op.Failed},
-		{op.Done},
+	s, _ := newTestSession(t, script(Item{Kind: Failed, Err: errors.New("boom")}, rows(1), end(1)))
+	for i, want := range [][]Kind{
+		{Rows, ResultEnd},
+		{Failed},
+		{Done},
 		nil,
 	} {
 		if got := read(t, s); !equalKinds(got, want) {
@@ -125,22 +124,22 @@ func TestGetResultError(t *testing.T) {
 
 // A local error in the middle of a result skips the rest of that result.
 func TestGetResultDiscardSkipsResult(t *testing.T) {
-	s, _ := newTestSession(t, script(op.Item{Kind: op.Done},
+	s, _ := newTestSession(t, script(Item{Kind: Done},
 		rowsOf(1, 1), rowsOf(1, 2), rowsOf(1, 3), end(1), rowsOf(2, 4), end(2)))
 	r := s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows || it.Payload != 1 {
+	if it := next(t, r); it.Kind != Rows || it.Payload != 1 {
 		t.Fatalf("first item %+v", it)
 	}
 	r.Discard()
 	r = s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows || it.Payload != 4 {
+	if it := next(t, r); it.Kind != Rows || it.Payload != 4 {
 		t.Fatalf("after the skipped result: %+v", it)
 	}
-	if it := next(t, r); it.Kind != op.ResultEnd {
+	if it := next(t, r); it.Kind != ResultEnd {
 		t.Fatalf("got %+v", it)
 	}
 	r.Release()
-	if got := read(t, s); !equalKinds(got, []op.Kind{op.Done}) {
+	if got := read(t, s); !equalKinds(got, []Kind{Done}) {
 		t.Fatalf("got %v", got)
 	}
 }
@@ -149,14 +148,14 @@ func TestGetResultDiscardSkipsResult(t *testing.T) {
 // connection is idle.
 func TestGetResultReleaseCancels(t *testing.T) {
 	cancelled := make(chan struct{})
-	s, o := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+	s, o := newTestSession(t, func(ctx context.Context, emit emitFunc) Item {
 		emit(rows(1))
 		<-ctx.Done()
 		close(cancelled)
-		return op.Item{Kind: op.Failed, Err: ctx.Err()}
+		return Item{Kind: Failed, Err: ctx.Err()}
 	})
 	r := s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows {
+	if it := next(t, r); it.Kind != Rows {
 		t.Fatalf("got %+v", it)
 	}
 	r.Release()
@@ -175,11 +174,11 @@ func TestGetResultReleaseCancels(t *testing.T) {
 // out next.
 func TestIsBusy(t *testing.T) {
 	release := make(chan struct{})
-	s, _ := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+	s, _ := newTestSession(t, func(ctx context.Context, emit emitFunc) Item {
 		<-release
 		emit(rows(7))
 		emit(end(1))
-		return op.Item{Kind: op.Done}
+		return Item{Kind: Done}
 	})
 	if !s.IsBusy("a") {
 		t.Fatal("not busy while nothing is ready")
@@ -196,7 +195,7 @@ func TestIsBusy(t *testing.T) {
 		t.Fatal("busy again after a peek")
 	}
 	r := s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows || it.Payload != 7 {
+	if it := next(t, r); it.Kind != Rows || it.Payload != 7 {
 		t.Fatalf("peeked item lost: %+v", it)
 	}
 	r.Release()
@@ -232,14 +231,14 @@ func TestNotifyBatch(t *testing.T) {
 // After a local error, the skipped result streams on without the backend
 // reading it: the remote statement is not held up by a full queue.
 func TestGetResultDiscardDoesNotStall(t *testing.T) {
-	items := []op.Item{rowsOf(1, 0)}
+	items := []Item{rowsOf(1, 0)}
 	for i := 1; i <= 50; i++ {
 		items = append(items, rowsOf(1, i))
 	}
 	items = append(items, end(1), rowsOf(2, 99), end(2))
-	s, o := newTestSession(t, script(op.Item{Kind: op.Done}, items...))
+	s, o := newTestSession(t, script(Item{Kind: Done}, items...))
 	r := s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows || it.Payload != 0 {
+	if it := next(t, r); it.Kind != Rows || it.Payload != 0 {
 		t.Fatalf("first item %+v", it)
 	}
 	r.Discard()
@@ -256,7 +255,7 @@ func TestGetResultDiscardDoesNotStall(t *testing.T) {
 		t.Fatal("the query stalled behind the skipped result")
 	}
 	r = s.GetResult("a")
-	if it := next(t, r); it.Kind != op.Rows || it.Payload != 99 {
+	if it := next(t, r); it.Kind != Rows || it.Payload != 99 {
 		t.Fatalf("after the skipped result: %+v", it)
 	}
 }

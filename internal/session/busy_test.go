@@ -6,22 +6,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // Dropping a connection whose async query dblink_is_busy peeked into frees
 // every batch the query produced, the peeked one included.
 func TestForgetFreesPeekedBatch(t *testing.T) {
 	var freed atomic.Int32
-	s, o := newTestSession(t, func(ctx context.Context, emit op.Emit) op.Item {
+	s, o := newTestSession(t, func(ctx context.Context, emit emitFunc) Item {
 		for i := 1; i <= 3; i++ {
 			if !emit(rows(i)) {
 				break
 			}
 		}
 		<-ctx.Done()
-		return op.Item{Kind: op.Failed, Err: ctx.Err()}
+		return Item{Kind: Failed, Err: ctx.Err()}
 	})
 	s.enc.Free = func(any) { freed.Add(1) }
 	for deadline := time.Now().Add(5 * time.Second); s.IsBusy("a"); {
@@ -30,7 +31,8 @@ func TestForgetFreesPeekedBatch(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	s.forget(s.reg.Get("a"))
+	name := "a"
+	s.forget(s.reg.get(&name))
 	o.Wait(context.Background())
 	deadline := time.Now().Add(5 * time.Second)
 	for freed.Load() != 3 && time.Now().Before(deadline) {
@@ -47,31 +49,31 @@ func TestForgetFreesPeekedBatch(t *testing.T) {
 func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
 	e := &entry{c: &conn.Conn{}}
-	if err := s.reg.Add("a", e); err != nil {
-		t.Fatal(err)
+	if !s.reg.add("a", e) {
+		t.Fatal("name taken")
 	}
 	// finished, not yet released: the backend converts its rows
-	outer := s.finished(rowsOf(1, 1), end(1), op.Item{Kind: op.Done})
+	outer := s.finished(rowsOf(1, 1), end(1), Item{Kind: Done})
 	e.setActive(outer)
-	var tc0 Polled
+	var tc0 Operation
 	for _, tc := range []struct {
 		name  string
-		start func() Polled
+		start func() Operation
 		code  string
 	}{
-		{"dblink", func() Polled {
-			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, conn.Settings{})
+		{"dblink", func() Operation {
+			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, config.Settings{})
 		}, "XX000"},
-		{"dblink_exec", func() Polled {
-			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeExec, conn.Settings{})
+		{"dblink_exec", func() Operation {
+			return s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeExec, config.Settings{})
 		}, "08006"},
-		{"dblink_fetch", func() Polled { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
+		{"dblink_fetch", func() Operation { name := "a"; return s.FetchCursor(&name, "c", 1) }, "08006"},
 	} {
 		o := tc.start()
 		tc0 = o
 		got := poll(t, o)
-		e, ok := got.Err.(*conn.Error)
-		if got.Kind != op.Failed || !ok || e.SQLState != tc.code {
+		e, ok := got.Err.(*pgerr.Error)
+		if got.Kind != Failed || !ok || e.SQLState != tc.code {
 			t.Errorf("%s nested: got %+v, want a %s error", tc.name, got, tc.code)
 		}
 		o.Release()
@@ -97,13 +99,13 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 func TestConnectionInUseIsNotClosed(t *testing.T) {
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
 	e := &entry{c: &conn.Conn{}}
-	if err := s.reg.Add("a", e); err != nil {
-		t.Fatal(err)
+	if !s.reg.add("a", e) {
+		t.Fatal("name taken")
 	}
-	outer := s.finished(rowsOf(1, 1), op.Item{Kind: op.Done})
+	outer := s.finished(rowsOf(1, 1), Item{Kind: Done})
 	e.setActive(outer)
 	name := "a"
-	if found, err := s.Disconnect(&name); !found || conn.AsError(err).SQLState != "55006" {
+	if found, err := s.Disconnect(&name); !found || pgerr.AsError(err).SQLState != "55006" {
 		t.Fatalf("disconnect while in use: %v %v", found, err)
 	}
 	if !s.Has(&name) {
@@ -111,16 +113,16 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 	}
 	// nor can the unnamed connection be replaced while it is read
 	u := &entry{c: &conn.Conn{}}
-	s.reg.SetUnnamed(u)
+	s.reg.setUnnamed(u)
 	u.setActive(outer)
-	if it := s.Connect(nil, "dbname=x", "", conn.Settings{}).Next(); it.Kind != op.Failed || conn.AsError(it.Err).SQLState != "55006" {
+	if it := s.Connect(nil, "dbname=x", "", config.Settings{}).Next(); it.Kind != Failed || pgerr.AsError(it.Err).SQLState != "55006" {
 		t.Fatalf("unnamed connect while in use: %+v", it)
 	}
-	if s.reg.Unnamed() != u {
+	if s.reg.get(nil) != u {
 		t.Fatal("the unnamed connection in use was replaced")
 	}
 	e.clearActive(outer)
-	s.reg.Remove(name) // a stand-in connection cannot be closed for real
+	s.reg.remove(&name) // a stand-in connection cannot be closed for real
 	if found, err := s.Disconnect(&name); found || err != nil {
 		t.Fatalf("disconnect after: %v %v", found, err)
 	}
@@ -131,10 +133,10 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 func TestAbortFreesTheConnection(t *testing.T) {
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
 	e := &entry{c: &conn.Conn{}}
-	if err := s.reg.Add("a", e); err != nil {
-		t.Fatal(err)
+	if !s.reg.add("a", e) {
+		t.Fatal("name taken")
 	}
-	p := s.finished(op.Item{Kind: op.Done})
+	p := s.finished(Item{Kind: Done})
 	e.setActive(p)
 	s.Abort(p)
 	name := "a"

@@ -1,10 +1,6 @@
 package session
 
-import (
-	"sort"
-
-	"github.com/dblink-go/dblink/internal/conn"
-)
+import "github.com/dblink-go/dblink/internal/conn"
 
 // Connection is one row of dblink_connections(): a registered connection
 // as the session and the connection itself know it.
@@ -25,13 +21,11 @@ func (s *Session) Connections() []Connection {
 		e    *entry
 	}
 	var slots []slot
-	if e := s.reg.Unnamed(); e != nil {
+	if e := s.reg.get(nil); e != nil {
 		slots = append(slots, slot{nil, e})
 	}
-	names := s.reg.Names()
-	sort.Strings(names)
-	for _, n := range names {
-		if e := s.reg.Get(n); e != nil {
+	for _, n := range s.reg.names() {
+		if e := s.reg.get(&n); e != nil {
 			slots = append(slots, slot{&n, e})
 		}
 	}

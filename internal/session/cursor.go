@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // cursorState is contrib's cursor bookkeeping of one connection slot: when
@@ -23,7 +23,7 @@ type cursorState struct {
 
 // errNoCommandResult: DECLARE or CLOSE (with odd cursor names) ended in a
 // row result; contrib reports it as a remote error without a message.
-var errNoCommandResult = &conn.Error{SQLState: "08006", Remote: true}
+var errNoCommandResult = &pgerr.Error{SQLState: "08006", Remote: true}
 
 // cursorSlot returns the connection of a slot (unnamed when name is nil)
 // and its bookkeeping; the entry is nil when the slot is empty.
@@ -42,13 +42,13 @@ func (s *Session) cursorSlot(name *string) (*entry, *cursorState) {
 // by libpq's error text, SQLSTATE XX000, no dblink CONTEXT.
 func internalError(e *entry, what string, err error, query string) error {
 	e.noteError(err, query)
-	return &conn.Error{SQLState: "XX000", Message: what + ": " + strings.TrimRight(conn.ErrorText(err, query), "\n")}
+	return &pgerr.Error{SQLState: "XX000", Message: what + ": " + strings.TrimRight(pgerr.ErrorText(err, query), "\n")}
 }
 
 // commandError is how a statement that must end in a command result
 // (DECLARE, CLOSE) failed, or nil.
 func commandError(e *entry, sql string, out conn.Outcome, err error) error {
-	err = conn.EndedByServer(err)
+	err = pgerr.EndedByServer(err)
 	if err == nil && out.HadRows {
 		err = errNoCommandResult
 	}
@@ -58,14 +58,14 @@ func commandError(e *entry, sql string, out conn.Outcome, err error) error {
 	return err
 }
 
-func failed(err error) op.Item { return op.Item{Kind: op.Failed, Err: err} }
+func failed(err error) Item { return Item{Kind: Failed, Err: err} }
 
-var cursorOK = op.Item{Kind: op.Done, Text: "OK"}
+var cursorOK = Item{Kind: Done, Text: "OK"}
 
 // OpenCursor is dblink_open: "DECLARE <cur> CURSOR FOR <sql>" on a slot,
 // after BEGIN when the remote is idle, with nothing in between. Its text
 // result is "OK".
-func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
+func (s *Session) OpenCursor(name *string, cur, sql string) Operation {
 	e, st := s.cursorSlot(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
@@ -78,14 +78,14 @@ func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
 	}
 	declare := "DECLARE " + cur + " CURSOR FOR " + sql
 	var last string
-	return startSteps(e, func(out conn.Outcome, err error) (string, op.Item) {
+	return startSteps(e, func(out conn.Outcome, err error) (string, Item) {
 		switch last {
 		case "": // the connection is free: is the remote in a transaction?
 			if e.c.TxStatus() == 'I' {
 				st.open = 0 // no transaction: no cursor is left
 				if !e.c.IsClosed() {
 					last = "BEGIN"
-					return last, op.Item{}
+					return last, Item{}
 				}
 			}
 		case "BEGIN":
@@ -104,14 +104,14 @@ func (s *Session) OpenCursor(name *string, cur, sql string) Polled {
 			st.count++
 		}
 		last = declare
-		return last, op.Item{}
+		return last, Item{}
 	})
 }
 
 // CloseCursor is dblink_close: "CLOSE <cur>", then COMMIT when it was the
 // last cursor of a transaction dblink began, with nothing in between. Its
 // text result is "OK".
-func (s *Session) CloseCursor(name *string, cur string) Polled {
+func (s *Session) CloseCursor(name *string, cur string) Operation {
 	e, st := s.cursorSlot(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
@@ -121,11 +121,11 @@ func (s *Session) CloseCursor(name *string, cur string) Polled {
 	}
 	closeSQL := "CLOSE " + cur
 	var last string
-	return startSteps(e, func(out conn.Outcome, err error) (string, op.Item) {
+	return startSteps(e, func(out conn.Outcome, err error) (string, Item) {
 		switch last {
 		case "":
 			last = closeSQL
-			return last, op.Item{}
+			return last, Item{}
 		case closeSQL:
 			if err := commandError(e, closeSQL, out, err); err != nil {
 				return "", failed(err)
@@ -136,7 +136,7 @@ func (s *Session) CloseCursor(name *string, cur string) Polled {
 				if st.count == 0 {
 					st.began = false
 					last = "COMMIT"
-					return last, op.Item{}
+					return last, Item{}
 				}
 			}
 		case "COMMIT":
@@ -151,7 +151,7 @@ func (s *Session) CloseCursor(name *string, cur string) Polled {
 // FetchCursor is dblink_fetch: the rows of "FETCH <count> FROM <cur>",
 // streamed as a query in conn.ModeRows (Done.HadRows false: the last
 // result was a command, contrib's "cursor does not exist").
-func (s *Session) FetchCursor(name *string, cur string, count int) Polled {
+func (s *Session) FetchCursor(name *string, cur string, count int) Operation {
 	e, _ := s.cursorSlot(name)
 	if e == nil {
 		return s.failed(errNotAvailable)

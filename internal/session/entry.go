@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // entry is a registered connection together with what libpq keeps in a
@@ -21,7 +22,7 @@ type entry struct {
 	// active: the operation the backend started on the connection and has
 	// not yet released (it may be converting the rows, which can call
 	// dblink again): the connection is busy for any other call meanwhile
-	active  Polled
+	active  Operation
 	cursors cursorState // a named connection's cursor bookkeeping
 
 	mu      sync.Mutex
@@ -41,10 +42,10 @@ func (e *entry) inProgress() bool { return e.pending != nil || e.inUse() }
 func (e *entry) inUse() bool { return e.active != nil || e.c.DirectBusy() }
 
 // setActive marks p the operation the backend runs on the connection.
-func (e *entry) setActive(p Polled) { e.active = p }
+func (e *entry) setActive(p Operation) { e.active = p }
 
 // clearActive marks the connection free of p.
-func (e *entry) clearActive(p Polled) {
+func (e *entry) clearActive(p Operation) {
 	if e.active == p {
 		e.active = nil
 	}
@@ -83,7 +84,7 @@ func (e *entry) syncError() {
 }
 
 // noteError appends an error worded by libpq for the query that failed.
-func (e *entry) noteError(err error, query string) { e.addError(conn.ErrorText(err, query)) }
+func (e *entry) noteError(err error, query string) { e.addError(pgerr.ErrorText(err, query)) }
 
 // consumeInput is PQconsumeInput's only visible effect on the error text:
 // on a lost connection it adds "connection not open".

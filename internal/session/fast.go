@@ -5,17 +5,8 @@ import (
 	"errors"
 
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
-
-// Polled is an operation the backend polls: an *op.Op (work on a
-// goroutine), work the backend's thread runs itself (fastQuery, steps), or
-// an *op.Fixed whose items were known at its start.
-type Polled interface {
-	Next() op.Item
-	Release()
-	Discard()
-}
 
 // fastQuery is a query on a registered connection that runs on the
 // backend's thread, the way contrib drives libpq: each Next sends what the
@@ -33,7 +24,7 @@ type fastQuery struct {
 	// are not merged, a large result is not handed over (dblink_is_busy
 	// must see what has arrived on the socket, not what a goroutine has
 	// parsed), and its errors are not those of a caller waiting for the
-	// result (conn.EndedByServer)
+	// result (pgerr.EndedByServer)
 	async bool
 	q     *conn.Run // nil until the connection was free
 	// sent: the whole query went out at start (see FirstWait)
@@ -41,9 +32,9 @@ type fastQuery struct {
 	done bool // the final item went out, or the backend let go
 	// reader: the goroutine reading the rest of a large result, once
 	// handed over; Next then forwards to it
-	reader *op.Op
+	reader *goOp
 	next   *conn.Event // an event lookAhead took and could not add
-	last   *op.Item    // the final item lookAhead found, for the next call
+	last   *Item       // the final item lookAhead found, for the next call
 }
 
 var errFinished = errors.New("operation already finished")
@@ -72,7 +63,7 @@ func (s *Session) newFast(e *entry, sql string, mode conn.Mode, async bool) *fas
 // FirstWait returns the socket to wait on before the first poll of p when
 // p is a query that went out whole at its start: its answer cannot have
 // arrived yet, so a read would only find nothing. Otherwise nil.
-func FirstWait(p Polled) *op.Wait {
+func FirstWait(p Operation) *Wait {
 	f, ok := p.(*fastQuery)
 	if !ok || !f.sent {
 		return nil
@@ -82,33 +73,33 @@ func FirstWait(p Polled) *op.Wait {
 	if fd < 0 {
 		return nil
 	}
-	return &op.Wait{FD: fd, ID: id}
+	return &Wait{FD: fd, ID: id}
 }
 
 // pollAgain is the Pending item of work on the backend's thread that
 // stopped at its bound on work with input left: the shim polls again at
 // once, after serving interrupts.
-func pollAgain() op.Item { return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: -1, Again: true}} }
+func pollAgain() Item { return Item{Kind: Pending, Wait: &Wait{FD: -1, Again: true}} }
 
 // pendingOn is the Pending item of work on the backend's thread that waits
 // for c's socket (to become writable too when write is set), or that asks
 // to be polled again at once when q's poll stopped at its bound on work.
-func pendingOn(c *conn.Conn, q *conn.Run, write bool) op.Item {
+func pendingOn(c *conn.Conn, q *conn.Run, write bool) Item {
 	if q.Yielded() {
 		return pollAgain()
 	}
 	fd, id := c.WaitSocket()
-	return op.Item{Kind: op.Pending, Wait: &op.Wait{FD: fd, Write: write, ID: id}}
+	return Item{Kind: Pending, Wait: &Wait{FD: fd, Write: write, ID: id}}
 }
 
 // Next returns the query's next item without blocking.
-func (f *fastQuery) Next() op.Item {
+func (f *fastQuery) Next() Item {
 	if it := f.last; it != nil {
 		f.last = nil
 		return *it
 	}
 	if f.done {
-		return op.Item{Kind: op.Failed, Err: errFinished}
+		return Item{Kind: Failed, Err: errFinished}
 	}
 	if f.reader != nil {
 		return f.reader.Next()
@@ -118,7 +109,7 @@ func (f *fastQuery) Next() op.Item {
 		if !ok {
 			// an earlier operation still reads its end: its release
 			// wakes the notify fd
-			return op.Item{Kind: op.Pending}
+			return Item{Kind: Pending}
 		}
 		f.q = q
 	}
@@ -126,18 +117,18 @@ func (f *fastQuery) Next() op.Item {
 	if !ok {
 		return pendingOn(f.e.c, f.q, write)
 	}
-	var it op.Item
+	var it Item
 	switch ev.Kind {
 	case conn.EvRows:
-		it = op.Item{Kind: op.Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
+		it = Item{Kind: Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
 		if ev.Large() && !f.async {
 			f.handOver()
 			return it
 		}
 	case conn.EvCommand:
-		it = op.Item{Kind: op.Command, ResultNo: ev.ResultNo, Text: ev.Tag}
+		it = Item{Kind: Command, ResultNo: ev.ResultNo, Text: ev.Tag}
 	case conn.EvResultEnd:
-		return op.Item{Kind: op.ResultEnd, ResultNo: ev.ResultNo}
+		return Item{Kind: ResultEnd, ResultNo: ev.ResultNo}
 	default:
 		return f.end()
 	}
@@ -175,22 +166,22 @@ func (f *fastQuery) poll() (conn.Event, bool, bool) {
 // string when they have arrived already, so that a small result costs the
 // backend one call instead of three. An event it cannot add is kept for
 // the next call.
-func (f *fastQuery) lookAhead(it *op.Item) {
+func (f *fastQuery) lookAhead(it *Item) {
 	for {
 		ev, ok, _ := f.q.Poll()
 		switch {
 		case !ok:
 			return
-		case ev.Kind == conn.EvResultEnd && it.Kind == op.Rows && it.Ends == 0 && ev.ResultNo == it.ResultNo:
-			it.Ends |= op.EndsResult
+		case ev.Kind == conn.EvResultEnd && it.Kind == Rows && it.Ends == 0 && ev.ResultNo == it.ResultNo:
+			it.Ends |= EndsResult
 			continue
 		case ev.Kind == conn.EvDone:
 			end := f.end()
-			if end.Kind != op.Done {
+			if end.Kind != Done {
 				f.last = &end // a failure goes out on its own
 				return
 			}
-			it.Ends |= op.EndsQuery
+			it.Ends |= EndsQuery
 			it.HadRows, it.DateStyle, it.IntervalStyle = end.HadRows, end.DateStyle, end.IntervalStyle
 		default:
 			f.next = &ev // Rows: its batch is not reused before it is taken
@@ -200,11 +191,11 @@ func (f *fastQuery) lookAhead(it *op.Item) {
 }
 
 // end finishes the query after EvDone and returns its final item.
-func (f *fastQuery) end() op.Item {
+func (f *fastQuery) end() Item {
 	out, err := f.q.Result()
 	f.e.c.Finish(f.q)
 	f.done = true
-	end := op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows}
+	end := Item{Kind: Done, Text: out.Tag, HadRows: out.HadRows}
 	if f.mode == conn.ModeRows {
 		// what converting rows needs (dblink_exec converts none)
 		end.DateStyle, end.IntervalStyle = out.Styles.DateStyle, out.Styles.IntervalStyle
@@ -213,15 +204,15 @@ func (f *fastQuery) end() op.Item {
 }
 
 // failure turns end into the query's failure when err is set.
-func (f *fastQuery) failure(end op.Item, err error) op.Item {
+func (f *fastQuery) failure(end Item, err error) Item {
 	if err == nil {
 		return end
 	}
 	if !f.async {
-		err = conn.EndedByServer(err)
+		err = pgerr.EndedByServer(err)
 	}
 	f.e.noteError(err, f.sql)
-	end.Kind, end.Err, end.Text, end.HadRows = op.Failed, err, "", false
+	end.Kind, end.Err, end.Text, end.HadRows = Failed, err, "", false
 	return end
 }
 
@@ -238,9 +229,9 @@ func (f *fastQuery) Discard() { f.letGo(false) }
 // faster than reading on the backend's thread (see docs/DESIGN.md).
 func (f *fastQuery) handOver() {
 	q := f.q
-	f.reader = f.s.startHooks(f.s.hooks(nil), func(ctx context.Context, emit op.Emit) op.Item {
+	f.reader = f.s.startHooks(f.s.hooks(nil), func(ctx context.Context, emit emitFunc) Item {
 		out, err := f.e.c.Continue(ctx, q, sink{emit: emit, enc: f.s.enc})
-		return f.failure(op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
+		return f.failure(Item{Kind: Done, Text: out.Tag, HadRows: out.HadRows,
 			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}, err)
 	})
 }
@@ -266,6 +257,6 @@ func (f *fastQuery) letGo(cancel bool) {
 }
 
 // finished returns an operation whose items are all known now.
-func (s *Session) finished(items ...op.Item) Polled { return op.Finished(s.abandon, items...) }
+func (s *Session) finished(items ...Item) Operation { return fixedItems(s.abandon, items...) }
 
-func (s *Session) failed(err error) Polled { return s.finished(op.Item{Kind: op.Failed, Err: err}) }
+func (s *Session) failed(err error) Operation { return s.finished(Item{Kind: Failed, Err: err}) }

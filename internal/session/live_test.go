@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
 )
 
 // liveSession returns a session with a named connection "a" to the test
@@ -27,21 +27,37 @@ func liveSession(t *testing.T) *Session {
 	t.Cleanup(s.Shutdown)
 	name := "a"
 	connstr := fmt.Sprintf("host='%s' port='%s' user='%s' dbname=postgres application_name=dblink_go_live", host, port, user)
-	if it := finish(t, s.Connect(&name, connstr, "", conn.Settings{})); it.Kind != op.Done {
+	if it := finish(t, s.Connect(&name, connstr, "", config.Settings{})); it.Kind != Done {
 		t.Fatalf("connect: %v", it.Err)
 	}
 	return s
 }
 
 // finish polls an operation to its final item and releases it.
-func finish(t *testing.T, o Polled) op.Item {
+func finish(t *testing.T, o Operation) Item {
 	t.Helper()
 	defer o.Release()
 	for {
 		switch it := poll(t, o); it.Kind {
-		case op.Done, op.Failed:
+		case Done, Failed:
 			return it
 		}
+	}
+}
+
+// A connection made by Open is one the backend's thread can drive: its
+// socket is non-blocking and named for the shim's wait (a plain socket
+// left blocking would make every wait uninterruptible).
+func TestConnectionIsDrivableLive(t *testing.T) {
+	s := liveSession(t)
+	name := "a"
+	if fd, _ := s.reg.get(&name).c.WaitSocket(); fd < 0 {
+		t.Fatal("the connection has no socket for the backend to wait on")
+	}
+	if p := s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, config.Settings{}); FirstWait(p) == nil {
+		t.Fatal("a query that went out whole has no first wait")
+	} else {
+		finish(t, p)
 	}
 }
 
@@ -57,7 +73,7 @@ func TestIsClosedWhileInUseLive(t *testing.T) {
 			t.Fatalf("send: %q %v", notice, err)
 		}
 		// dblink_cancel_query checks the connection while the query runs
-		if it := finish(t, s.CancelQuery("a")); it.Kind != op.Done || it.Text != "OK" {
+		if it := finish(t, s.CancelQuery("a")); it.Kind != Done || it.Text != "OK" {
 			t.Fatalf("cancel: %+v", it)
 		}
 		if notice, err := s.SendQuery("a", "SELECT 1"); notice == "" || err != nil {
@@ -65,17 +81,17 @@ func TestIsClosedWhileInUseLive(t *testing.T) {
 		}
 		// dblink() discards the pending query, which goes on in the
 		// background; the next call checks the connection meanwhile
-		if it := finish(t, s.Query(a, "SELECT 1", conn.ModeRows, conn.Settings{})); it.Kind != op.Failed {
+		if it := finish(t, s.Query(a, "SELECT 1", conn.ModeRows, config.Settings{})); it.Kind != Failed {
 			t.Fatalf("dblink() while pending: %+v", it)
 		}
 		s.IsBusy("a")
-		if it := finish(t, s.Query(a, "SELECT 2", conn.ModeExec, conn.Settings{})); it.Kind != op.Done {
+		if it := finish(t, s.Query(a, "SELECT 2", conn.ModeExec, config.Settings{})); it.Kind != Done {
 			t.Fatalf("dblink_exec after the discard: %+v", it)
 		}
 	}
 	// a query interrupted in the middle of its result goes on draining
 	// while notifications are read and new queries are sent
-	o := s.Query(a, "SELECT g, pg_sleep(0.001) FROM generate_series(1, 200) g", conn.ModeRows, conn.Settings{})
+	o := s.Query(a, "SELECT g, pg_sleep(0.001) FROM generate_series(1, 200) g", conn.ModeRows, config.Settings{})
 	poll(t, o)
 	o.Discard()
 	name := "a"
@@ -95,11 +111,11 @@ func TestIsClosedWhileInUseLive(t *testing.T) {
 }
 
 // poll waits for the operation's next item.
-func poll(t *testing.T, o Polled) op.Item {
+func poll(t *testing.T, o Operation) Item {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if it := o.Next(); it.Kind != op.Pending {
+		if it := o.Next(); it.Kind != Pending {
 			return it
 		}
 		if time.Now().After(deadline) {

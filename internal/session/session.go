@@ -1,7 +1,8 @@
-// Package session is the Go core's state in one backend: its registry of
-// dblink connections and the operations running on them. Every method is
-// called from the backend's main thread and returns quickly; blocking work
-// runs in an op.Op the backend polls.
+// Package session is the Go core's state in one backend: its dblink
+// connections by name, each with the one operation running on it, and the
+// items those operations hand the shim. Every method is called from the
+// backend's main thread and returns quickly; work that may block runs on a
+// goroutine (goroutine.go) the backend polls like any other operation.
 package session
 
 import (
@@ -11,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
-	"github.com/dblink-go/dblink/internal/registry"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // Target says which connection a query uses: a named one, a transient
@@ -46,10 +47,10 @@ type Encoder struct {
 type Session struct {
 	notify func()
 	enc    Encoder
-	reg    *registry.Registry[entry] // the connections and their state
+	reg    registry // the connections and their state
 
 	mu  sync.Mutex
-	ops map[*op.Op]struct{} // started and not yet finished, for Shutdown
+	ops map[*goOp]struct{} // started and not yet finished, for Shutdown
 	// unnamedCursors: the unnamed slot's cursor bookkeeping, which survives
 	// replacing the unnamed connection (as in contrib); backend's thread only
 	unnamedCursors cursorState
@@ -61,12 +62,12 @@ type Session struct {
 
 // New returns an empty session; notify wakes the backend's wait.
 func New(notify func(), enc Encoder) *Session {
-	return &Session{notify: notify, enc: enc, reg: registry.New[entry](), ops: make(map[*op.Op]struct{})}
+	return &Session{notify: notify, enc: enc, reg: newRegistry(), ops: make(map[*goOp]struct{})}
 }
 
 var (
-	errDuplicate    = &conn.Error{SQLState: "42710", Message: "duplicate connection name"}
-	errNotAvailable = &conn.Error{SQLState: "08003", Message: "connection not available"}
+	errDuplicate    = &pgerr.Error{SQLState: "42710", Message: "duplicate connection name"}
+	errNotAvailable = &pgerr.Error{SQLState: "08003", Message: "connection not available"}
 )
 
 // Connect opens a connection and, once the backend takes the result,
@@ -77,26 +78,26 @@ var (
 //
 // server labels the connection with the foreign server its string came
 // from ("" for none), for Connections.
-func (s *Session) Connect(name *string, connstr, server string, set conn.Settings) Polled {
+func (s *Session) Connect(name *string, connstr, server string, set config.Settings) Operation {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
-	if old := s.reg.Unnamed(); name == nil && old != nil && old.inUse() {
+	if old := s.reg.get(nil); name == nil && old != nil && old.inUse() {
 		return s.failed(errInUse(nil))
 	}
-	taken := name != nil && s.reg.Get(*name) != nil
+	taken := name != nil && s.reg.get(name) != nil
 	if taken && !set.RequirePassword {
 		return s.failed(errDuplicate)
 	}
-	plan, err := conn.Prepare(connstr, set)
+	plan, err := config.Prepare(connstr, set)
 	if err == nil && taken {
 		err = errDuplicate
 	}
 	if err != nil {
 		return s.failed(err)
 	}
-	adopt := func(it op.Item) op.Item {
+	adopt := func(it Item) Item {
 		c, ok := it.Payload.(*conn.Conn)
-		if !ok || it.Kind != op.Done {
+		if !ok || it.Kind != Done {
 			return it
 		}
 		it.Payload = nil
@@ -107,25 +108,25 @@ func (s *Session) Connect(name *string, connstr, server string, set conn.Setting
 		if name == nil {
 			// not in use: checked at the start, and the backend ran no
 			// other call while it waited for the connect
-			if old := s.reg.SetUnnamed(e); old != nil {
+			if old := s.reg.setUnnamed(e); old != nil {
 				s.forget(old)
 				old.c.CloseSoon()
 			}
-		} else if s.reg.Add(*name, e) != nil {
+		} else if !s.reg.add(*name, e) {
 			c.CloseSoon()
-			return op.Item{Kind: op.Failed, Err: errDuplicate}
+			return Item{Kind: Failed, Err: errDuplicate}
 		}
 		s.attach(e)
 		return it
 	}
 	release := s.reserveSocket()
-	return s.start(adopt, func(ctx context.Context, _ op.Emit) op.Item {
+	return s.start(adopt, func(ctx context.Context, _ emitFunc) Item {
 		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Open(ctx, plan) })
 		if err != nil {
-			return op.Item{Kind: op.Failed, Err: err}
+			return Item{Kind: Failed, Err: err}
 		}
 		c.SetWake(s.notify)
-		return op.Item{Kind: op.Done, Text: "OK", Payload: c}
+		return Item{Kind: Done, Text: "OK", Payload: c}
 	})
 }
 
@@ -139,11 +140,7 @@ func (s *Session) Disconnect(name *string) (bool, error) {
 	if e.inUse() {
 		return true, errInUse(name)
 	}
-	if name == nil {
-		s.reg.SetUnnamed(nil)
-	} else {
-		s.reg.Remove(*name)
-	}
+	s.reg.remove(name)
 	s.forget(e)
 	e.c.CloseSoon()
 	return true, nil
@@ -158,7 +155,7 @@ func errInUse(name *string) error {
 	if name != nil {
 		what = fmt.Sprintf("dblink connection %q", *name)
 	}
-	return &conn.Error{SQLState: "55006", Message: what + " is in use",
+	return &pgerr.Error{SQLState: "55006", Message: what + " is in use",
 		Detail: "A dblink call reading from it has not finished; it cannot be closed or replaced until then."}
 }
 
@@ -166,7 +163,7 @@ func errInUse(name *string) error {
 // state is unknown, so rather than leave the connection busy for the rest
 // of the session it is cut and its name freed (a later call finds no such
 // connection, and a new one may take the name).
-func (s *Session) Abort(p Polled) {
+func (s *Session) Abort(p Operation) {
 	drop := func(e *entry) bool {
 		if e == nil || (e.active != p && (e.pending == nil || e.pending.src != p)) {
 			return false
@@ -176,12 +173,12 @@ func (s *Session) Abort(p Polled) {
 		e.c.Cut()
 		return true
 	}
-	if drop(s.reg.Unnamed()) {
-		s.reg.SetUnnamed(nil)
+	if drop(s.reg.get(nil)) {
+		s.reg.setUnnamed(nil)
 	}
-	for _, name := range s.reg.Names() {
-		if drop(s.reg.Get(name)) {
-			s.reg.Remove(name)
+	for _, name := range s.reg.names() {
+		if drop(s.reg.get(&name)) {
+			s.reg.remove(&name)
 		}
 	}
 }
@@ -189,10 +186,7 @@ func (s *Session) Abort(p Polled) {
 // entryOf returns a registered connection (the unnamed one when name is
 // nil), or nil.
 func (s *Session) entryOf(name *string) *entry {
-	if name == nil {
-		return s.reg.Unnamed()
-	}
-	return s.reg.Get(*name)
+	return s.reg.get(name)
 }
 
 // Has reports whether a connection exists (the unnamed one when name is nil).
@@ -206,29 +200,25 @@ type Stats struct {
 
 // Stats returns the session's counters.
 func (s *Session) Stats() Stats {
-	n := len(s.reg.Names())
-	if s.reg.Unnamed() != nil {
-		n++
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Connections: n, Operations: len(s.ops)}
+	return Stats{Connections: s.reg.count(), Operations: len(s.ops)}
 }
 
 // Names lists the named connections.
-func (s *Session) Names() []string { return s.reg.Names() }
+func (s *Session) Names() []string { return s.reg.names() }
 
 // Query runs sql on the target and streams its results (see conn.Query);
 // nil when t.IfExists and the connection does not exist.
-func (s *Session) Query(t Target, sql string, mode conn.Mode, set conn.Settings) Polled {
+func (s *Session) Query(t Target, sql string, mode conn.Mode, set config.Settings) Operation {
 	if t.Transient {
 		return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
 	}
 	var e *entry
 	if t.Named {
-		e = s.reg.Get(t.Name)
+		e = s.reg.get(&t.Name)
 	} else {
-		e = s.reg.Unnamed()
+		e = s.reg.get(nil)
 	}
 	switch {
 	case e == nil && t.IfExists:
@@ -279,7 +269,7 @@ func (s *Session) Direct(name *string) (*conn.Direct, uint64) {
 // Adopt takes over a query the shim sent on a registered connection
 // itself and could not finish alone (see conn.Conn.Adopt); it runs on the
 // backend's thread like any query.
-func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, received []byte) Polled {
+func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, received []byte) Operation {
 	e := s.entryOf(name)
 	if e == nil {
 		return s.failed(errNotAvailable)
@@ -295,19 +285,19 @@ func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, receiv
 }
 
 // transientWork runs sql on a connection to connstr opened for it alone.
-func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set conn.Settings) op.Work {
+func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set config.Settings) workFunc {
 	release := s.reserveSocket()
-	return func(ctx context.Context, emit op.Emit) op.Item {
+	return func(ctx context.Context, emit emitFunc) Item {
 		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
 		if err != nil {
-			return op.Item{Kind: op.Failed, Err: err}
+			return Item{Kind: Failed, Err: err}
 		}
 		defer c.CloseSoon()
 		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
 		if err != nil {
-			return op.Item{Kind: op.Failed, Err: conn.EndedByServer(err)}
+			return Item{Kind: Failed, Err: pgerr.EndedByServer(err)}
 		}
-		return op.Item{Kind: op.Done, Text: out.Tag, HadRows: out.HadRows,
+		return Item{Kind: Done, Text: out.Tag, HadRows: out.HadRows,
 			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
 	}
 }
@@ -315,34 +305,34 @@ func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set conn.Se
 // sink forwards a query's stream to the operation, encoding batches on the
 // way (on the query's goroutine, in parallel with the backend's work).
 type sink struct {
-	emit op.Emit
+	emit emitFunc
 	enc  Encoder
 }
 
 func (k sink) Rows(b *conn.Batch) bool {
-	return k.emit(op.Item{Kind: op.Rows, ResultNo: b.ResultNo, Payload: k.enc.Encode(b)})
+	return k.emit(Item{Kind: Rows, ResultNo: b.ResultNo, Payload: k.enc.Encode(b)})
 }
 
 func (k sink) Command(resultNo int, tag string) bool {
-	return k.emit(op.Item{Kind: op.Command, ResultNo: resultNo, Text: tag})
+	return k.emit(Item{Kind: Command, ResultNo: resultNo, Text: tag})
 }
 
 func (k sink) ResultEnd(resultNo int) bool {
-	return k.emit(op.Item{Kind: op.ResultEnd, ResultNo: resultNo})
+	return k.emit(Item{Kind: ResultEnd, ResultNo: resultNo})
 }
 
 // start runs work as an operation tracked for Shutdown. s.mu is held while
 // the operation starts, so its goroutine cannot untrack it before it is
 // tracked.
-func (s *Session) start(adopt func(op.Item) op.Item, work op.Work) *op.Op {
+func (s *Session) start(adopt func(Item) Item, work workFunc) *goOp {
 	return s.startHooks(s.hooks(adopt), work)
 }
 
-func (s *Session) startHooks(h op.Hooks, work op.Work) *op.Op {
+func (s *Session) startHooks(h goHooks, work workFunc) *goOp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var o *op.Op
-	o = op.Start(context.Background(), h, func(ctx context.Context, emit op.Emit) op.Item {
+	var o *goOp
+	o = startGo(context.Background(), h, func(ctx context.Context, emit emitFunc) Item {
 		defer func() {
 			s.mu.Lock()
 			delete(s.ops, o)
@@ -354,12 +344,12 @@ func (s *Session) startHooks(h op.Hooks, work op.Work) *op.Op {
 	return o
 }
 
-func (s *Session) hooks(adopt func(op.Item) op.Item) op.Hooks {
-	return op.Hooks{Notify: s.notify, Adopt: adopt, Abandon: s.abandon}
+func (s *Session) hooks(adopt func(Item) Item) goHooks {
+	return goHooks{Notify: s.notify, Adopt: adopt, Abandon: s.abandon}
 }
 
 // abandon disposes of what an operation produced that nobody took.
-func (s *Session) abandon(it op.Item) {
+func (s *Session) abandon(it Item) {
 	switch p := it.Payload.(type) {
 	case *conn.Conn:
 		p.CloseSoon()
@@ -378,7 +368,7 @@ const shutdownTimeout = time.Second
 func (s *Session) Shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	entries := s.reg.Clear()
+	entries := s.reg.clear()
 	for _, e := range entries {
 		// work on the backend's thread a FATAL exit never released, and
 		// async queries nobody read to their end
@@ -388,7 +378,7 @@ func (s *Session) Shutdown() {
 		s.forget(e)
 	}
 	s.mu.Lock()
-	running := make([]*op.Op, 0, len(s.ops))
+	running := make([]*goOp, 0, len(s.ops))
 	for o := range s.ops {
 		running = append(running, o)
 	}

@@ -3,7 +3,9 @@ package session
 import (
 	"sync"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // PostgreSQL caps a backend's file descriptors it does not manage itself
@@ -45,13 +47,13 @@ func openCounted(release func(), open func() (*conn.Conn, error)) (c *conn.Conn,
 // non-superuser gets for a string without a password (or one that does not
 // parse), else nil. Any other problem of the string is reported by the
 // connect itself, after the slot, as libpq reports it.
-func CheckPassword(connstr string, set conn.Settings) error {
+func CheckPassword(connstr string, set config.Settings) error {
 	if !set.RequirePassword {
 		return nil
 	}
-	_, err := conn.Prepare(connstr, set)
+	_, err := config.Prepare(connstr, set)
 	// 2F003 is what Prepare returns for the password rule and nothing else
-	if err != nil && conn.AsError(err).SQLState == "2F003" {
+	if err != nil && pgerr.AsError(err).SQLState == "2F003" {
 		return err
 	}
 	return nil

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 func newCountingSession() *Session {
@@ -30,11 +31,11 @@ func waitSockets(t *testing.T, s *Session, want int) {
 func TestSocketsNotCountedForABadString(t *testing.T) {
 	s := newCountingSession()
 	name := "a"
-	o := s.Connect(&name, "no_such_option=1", "", conn.Settings{})
+	o := s.Connect(&name, "no_such_option=1", "", config.Settings{})
 	if s.Sockets() != 0 {
 		t.Fatalf("Sockets() = %d after a connect that failed before the network", s.Sockets())
 	}
-	if it := finish(t, o); it.Kind != op.Failed {
+	if it := finish(t, o); it.Kind != Failed {
 		t.Fatalf("got %v, want a failure", it.Kind)
 	}
 	o.Release()
@@ -50,15 +51,15 @@ func TestSocketsCountAConnectUntilItFails(t *testing.T) {
 	s := newCountingSession()
 	name := "a"
 	connstr := "host=127.0.0.1 dbname=x user=x port=" + strconv.Itoa(addr.Port)
-	o := s.Connect(&name, connstr, "", conn.Settings{})
-	if it := finish(t, o); it.Kind != op.Failed {
+	o := s.Connect(&name, connstr, "", config.Settings{})
+	if it := finish(t, o); it.Kind != Failed {
 		t.Fatalf("got %v, want a failure", it.Kind)
 	}
 	o.Release()
 	waitSockets(t, s, 0)
 
-	q := s.Query(Target{ConnStr: connstr}, "SELECT 1", conn.ModeRows, conn.Settings{})
-	if it := finish(t, q); it.Kind != op.Failed {
+	q := s.Query(Target{ConnStr: connstr}, "SELECT 1", conn.ModeRows, config.Settings{})
+	if it := finish(t, q); it.Kind != Failed {
 		t.Fatalf("transient: got %v, want a failure", it.Kind)
 	}
 	q.Release()
@@ -75,7 +76,7 @@ func TestSocketsCountAnInterruptedConnect(t *testing.T) {
 	defer l.Close()
 	s := newCountingSession()
 	name := "a"
-	o := s.Connect(&name, "host=127.0.0.1 dbname=x user=x port="+strconv.Itoa(l.Addr().(*net.TCPAddr).Port), "", conn.Settings{})
+	o := s.Connect(&name, "host=127.0.0.1 dbname=x user=x port="+strconv.Itoa(l.Addr().(*net.TCPAddr).Port), "", config.Settings{})
 	if s.Sockets() != 1 {
 		t.Fatalf("Sockets() = %d while connecting, want 1", s.Sockets())
 	}
@@ -101,8 +102,8 @@ func TestOpenCountedReleasesOnFailureAndPanic(t *testing.T) {
 }
 
 func TestCheckPassword(t *testing.T) {
-	rule := conn.Settings{RequirePassword: true}
-	if err := CheckPassword("dbname=x", rule); err == nil || conn.AsError(err).SQLState != "2F003" {
+	rule := config.Settings{RequirePassword: true}
+	if err := CheckPassword("dbname=x", rule); err == nil || pgerr.AsError(err).SQLState != "2F003" {
 		t.Fatalf("no password under the rule: got %v", err)
 	}
 	if err := CheckPassword("dbname=x password=y", rule); err != nil {
@@ -111,7 +112,7 @@ func TestCheckPassword(t *testing.T) {
 	if err := CheckPassword("dbname=x port=bad password=y", rule); err != nil {
 		t.Fatalf("other problems are the connect's to report: got %v", err)
 	}
-	if err := CheckPassword("dbname=x", conn.Settings{}); err != nil {
+	if err := CheckPassword("dbname=x", config.Settings{}); err != nil {
 		t.Fatalf("superuser: got %v", err)
 	}
 }

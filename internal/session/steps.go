@@ -2,7 +2,6 @@ package session
 
 import (
 	"github.com/dblink-go/dblink/internal/conn"
-	"github.com/dblink-go/dblink/internal/op"
 )
 
 // steps runs a short sequence of statements on the backend's thread with
@@ -21,7 +20,7 @@ type steps struct {
 
 // chooser returns the next statement from how the last one ended (the
 // zero Outcome and nil before the first), or "" and the final item.
-type chooser func(out conn.Outcome, err error) (sql string, final op.Item)
+type chooser func(out conn.Outcome, err error) (sql string, final Item)
 
 // startSteps runs a sequence on e's connection; it stays in progress for
 // the backend's other calls until the backend lets go of the sequence.
@@ -33,13 +32,13 @@ func startSteps(e *entry, next chooser) *steps {
 
 // Next returns Pending (with the socket to wait on) until the sequence
 // ends, then its final item.
-func (st *steps) Next() op.Item {
+func (st *steps) Next() Item {
 	if st.done {
-		return op.Item{Kind: op.Failed, Err: errFinished}
+		return Item{Kind: Failed, Err: errFinished}
 	}
 	if !st.taken {
 		if !st.e.c.TryTake() {
-			return op.Item{Kind: op.Pending} // its release wakes the notify fd
+			return Item{Kind: Pending} // its release wakes the notify fd
 		}
 		st.taken = true
 		if it, over := st.choose(conn.Outcome{}, nil); over {
@@ -64,11 +63,11 @@ func (st *steps) Next() op.Item {
 }
 
 // choose starts the next statement, or ends the sequence.
-func (st *steps) choose(out conn.Outcome, err error) (op.Item, bool) {
+func (st *steps) choose(out conn.Outcome, err error) (Item, bool) {
 	sql, final := st.next(out, err)
 	if sql != "" {
 		st.q = st.e.c.Start(sql, conn.ModeExec)
-		return op.Item{}, false
+		return Item{}, false
 	}
 	st.finish()
 	return final, true

@@ -1,8 +1,10 @@
-package conn
+package config
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // withMajor runs the test as the Go core of a shim built for major.
@@ -45,7 +47,7 @@ func TestPasswordMessagesPerMajor(t *testing.T) {
 	}
 	withMajor(t, 17)
 	_, err := Prepare("dbname=x", Settings{RequirePassword: true})
-	e, ok := err.(*Error)
+	e, ok := err.(*pgerr.Error)
 	if !ok || e.Message != "password or GSSAPI delegated credentials required" ||
 		e.Detail != "Non-superusers must provide a password in the connection string or send delegated GSSAPI credentials." {
 		t.Errorf("17: %#v", err)

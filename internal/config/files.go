@@ -1,4 +1,4 @@
-package conn
+package config
 
 // This file reads what a connection takes from files: the service file,
 // the password file, and the root certificate, client certificate and key

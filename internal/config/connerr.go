@@ -1,4 +1,4 @@
-package conn
+package config
 
 // This file words pgconn's connect errors the way libpq 15's
 // PQerrorMessage does, one "connection to server ... failed: " line per

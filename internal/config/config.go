@@ -1,4 +1,4 @@
-package conn
+package config
 
 // This file turns parsed libpq options into a pgconn.Config. pgconn parses
 // only the keywords it understands (and sends any other one to the server
@@ -64,9 +64,9 @@ const (
 	// "fe_sendauth: no password supplied".
 	noPasswordPolicy = "!password,!md5,!scram-sha-256"
 
-	// cancelDeadlineDelay is how long a cancelled operation waits for the
+	// CancelDeadlineDelay is how long a cancelled operation waits for the
 	// server to act on the cancel request before the socket is given up.
-	cancelDeadlineDelay = 5 * time.Second
+	CancelDeadlineDelay = 5 * time.Second
 
 	// tcpUserTimeoutOpt is Linux's TCP_USER_TIMEOUT, absent from syscall.
 	tcpUserTimeoutOpt = 0x12
@@ -157,7 +157,7 @@ func buildConfig(o Options, s Settings) (*pgconn.Config, []string, error) {
 		return &pgconn.CancelRequestContextWatcherHandler{
 			Conn:               pc,
 			CancelRequestDelay: 0,
-			DeadlineDelay:      cancelDeadlineDelay,
+			DeadlineDelay:      CancelDeadlineDelay,
 		}
 	}
 	cfg.RequireAuth = requireAuthPolicy(o, cfg.Password, s)
@@ -730,7 +730,7 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		c.Close()
 		return nil, d.lateErr
 	}
-	return newSock(c), nil
+	return c, nil
 }
 
 // setUserTimeout returns a Dialer.Control setting TCP_USER_TIMEOUT.
@@ -755,7 +755,11 @@ func setUserTimeout(ms int) func(string, string, syscall.RawConn) error {
 // failure it still returns c: pgconn closes whatever the hook returns.
 func requirePeer(want string) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(_ context.Context, _ *pgconn.Config, c net.Conn) (net.Conn, error) {
-		uc, ok := unwrapSock(c).(*net.UnixConn)
+		raw := c
+		if w, ok := c.(interface{ NetConn() net.Conn }); ok {
+			raw = w.NetConn() // under the opener's wrapper (Hooks.WrapConn)
+		}
+		uc, ok := raw.(*net.UnixConn)
 		if !ok {
 			return c, nil
 		}

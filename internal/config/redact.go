@@ -1,4 +1,4 @@
-package conn
+package config
 
 // This file hides passwords in connection error messages. libpq quotes
 // values verbatim, and a malformed string can put (part of) a password into

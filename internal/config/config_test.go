@@ -1,19 +1,24 @@
-package conn
+package config
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // cleanEnv keeps the caller's PG* environment out of a test.
@@ -274,7 +279,7 @@ func TestDialerSocketOptions(t *testing.T) {
 	cleanEnv(t)
 	l := silentListener(t)
 	read := func(c net.Conn, level, opt int) int {
-		rc, err := unwrapSock(c).(*net.TCPConn).SyscallConn()
+		rc, err := c.(*net.TCPConn).SyscallConn()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,5 +355,27 @@ func TestBuildConfigLive(t *testing.T) {
 	}
 	if _, err := pc.Exec(ctx, "SELECT 1").ReadAll(); err != nil {
 		t.Errorf("connection unusable after cancel: %v", err)
+	}
+}
+
+// While pgconn connects, its reader takes no message longer than
+// startupMessageLimit: an authentication request whose length word says
+// 1 GB is an error, before anything is allocated for it.
+func TestStartupMessageBounded(t *testing.T) {
+	cleanEnv(t)
+	cfg := build(t, "host=h user=u dbname=d password=p", Settings{})
+	hdr := []byte{'R', 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(hdr[1:5], 0x3FFFFFF0)
+	f := cfg.BuildFrontend(bytes.NewReader(hdr), io.Discard)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := f.Receive()
+	runtime.ReadMemStats(&after)
+	var tooLong *pgproto3.ExceededMaxBodyLenErr
+	if !errors.As(err, &tooLong) {
+		t.Fatalf("got %v", err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > startupMessageLimit {
+		t.Fatalf("%d bytes allocated", grown)
 	}
 }

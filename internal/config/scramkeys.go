@@ -1,4 +1,4 @@
-package conn
+package config
 
 // SCRAM-SHA-256 with the keys of the session's login instead of a password:
 // PostgreSQL 18's use_scram_passthrough. libpq 18 takes the keys as the

@@ -1,4 +1,4 @@
-package conn
+package config
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // Expected values and messages are libpq 15's PQconninfoParse output for
@@ -197,11 +199,11 @@ func TestPrepareScrubsPasswordFromValueErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(context.Background(), p)
+	_, _, err = p.Connect(context.Background(), Hooks{})
 	if err == nil {
-		t.Fatal("Open accepted a non-numeric port")
+		t.Fatal("Connect accepted a non-numeric port")
 	}
-	e := AsError(err)
+	e := pgerr.AsError(err)
 	if strings.Contains(e.Message+e.Detail+e.Hint, "s3cret") {
 		t.Fatalf("the error echoes the password: %q / %q", e.Message, e.Detail)
 	}

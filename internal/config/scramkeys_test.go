@@ -1,4 +1,4 @@
-package conn
+package config
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/pgerr"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -160,12 +162,12 @@ func (s *scramServer) authenticate(be *pgproto3.Backend) bool {
 	return true
 }
 
-func scramConnect(t *testing.T, port int, extra string, keys *ScramKeys) (*Conn, error) {
+func scramConnect(t *testing.T, port int, extra string, keys *ScramKeys) (*pgconn.PgConn, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	connstr := fmt.Sprintf("host=127.0.0.1 port=%d user=alice dbname=db sslmode=disable %s", port, extra)
-	return Connect(ctx, connstr, Settings{RequirePassword: true, ScramKeys: keys})
+	return testConnect(ctx, connstr, Settings{RequirePassword: true, ScramKeys: keys})
 }
 
 // errText is an error as the session would show it: message and detail.
@@ -173,7 +175,7 @@ func errText(err error) string {
 	if err == nil {
 		return "<nil>"
 	}
-	e := AsError(err)
+	e := pgerr.AsError(err)
 	return e.Message + "\nDETAIL: " + e.Detail
 }
 
@@ -231,7 +233,7 @@ func TestScramKeysServerSignatureMismatch(t *testing.T) {
 	keys := keysOf(t, "pencil", srv.salt, srv.iterations)
 	_, err := scramConnect(t, port, "require_auth=scram-sha-256", &keys)
 	want := fmt.Sprintf(`connection to server at "127.0.0.1", port %d failed: incorrect server signature`, port)
-	if err == nil || AsError(err).Detail != want {
+	if err == nil || pgerr.AsError(err).Detail != want {
 		t.Fatalf("err = %v, want %q", errText(err), want)
 	}
 	if !<-srv.proofs {
@@ -260,7 +262,7 @@ func TestScramKeysPasswordRule(t *testing.T) {
 		if tc.ok != (err == nil) {
 			t.Errorf("Prepare(%q, keys %v): %v", tc.connstr, tc.keys != nil, err)
 		}
-		if err != nil && AsError(err).SQLState != "2F003" {
+		if err != nil && pgerr.AsError(err).SQLState != "2F003" {
 			t.Errorf("Prepare(%q): %v, want the password rule's error", tc.connstr, err)
 		}
 	}
@@ -270,7 +272,7 @@ func TestScramKeysPasswordRule(t *testing.T) {
 	port := srv.listen(t)
 	_, err := scramConnect(t, port, "require_auth=scram-sha-256", &keys)
 	want := fmt.Sprintf(`connection to server at "127.0.0.1", port %d failed: authentication method requirement "scram-sha-256" failed: server did not complete authentication`, port)
-	if err == nil || AsError(err).Detail != want {
+	if err == nil || pgerr.AsError(err).Detail != want {
 		t.Fatalf("trust: err = %v, want %q", errText(err), want)
 	}
 }

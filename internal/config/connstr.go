@@ -1,4 +1,4 @@
-package conn
+package config
 
 // This file is libpq 15's conninfo parser (conninfo_parse and
 // conninfo_uri_parse in fe-connect.c), byte for byte where messages are

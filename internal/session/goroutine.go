@@ -1,87 +1,31 @@
-// Package op runs the Go core's blocking work (connect, query, cancel) on
-// goroutines and hands what it produces to the backend one item at a time.
-//
-// The backend's main thread must never block inside Go: it polls an Op with
-// Next, which never blocks, and sleeps on its latch and the notify fd between
-// polls. Every time an Op has something new it calls the notify function,
-// which wakes that wait. Release ends the backend's interest in an Op; an Op
-// that is still running is cancelled through its context and cleans up in the
-// background. An operation whose items are all known at its start is a
-// Fixed, which needs no goroutine.
-package op
+package session
+
+// This file runs the work that may block (a connect, a query on a
+// connection opened for one call, the tail of a large result) on a
+// goroutine, and hands what it produces to the backend one item at a time.
+// The backend's thread never blocks inside Go: it polls with Next, which
+// never blocks, and sleeps on its latch and the notify fd between polls;
+// every time the goroutine has something new it calls notify, which wakes
+// that wait. Release ends the backend's interest; work still running is
+// cancelled through its context and cleans up in the background.
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
 )
 
-// Kind says what an Item carries. The values match DgItemKind in
-// csrc/dblink_go_abi.h.
-type Kind int
-
-const (
-	Pending Kind = 0 // nothing new yet
-	Rows    Kind = 1 // Item.Payload holds rows of a row result
-	Command Kind = 2 // Item.Text holds the tag of a command result
-	Done    Kind = 3 // the Op finished; Item.Text is its text result
-	Failed  Kind = 4 // the Op finished with Item.Err
-	// ResultEnd marks the end of one row result (Item.ResultNo), so that
-	// dblink_get_result knows where a result stops.
-	ResultEnd Kind = 5
-)
-
-// Item is one thing an Op produced.
-type Item struct {
-	Kind     Kind
-	ResultNo int    // Command: which result of the query string
-	HadRows  bool   // Done of an exec: the last result returned rows
-	Text     string // Command, Done
-	Err      error  // Failed
-	Payload  any    // Rows: the batch; Done: a value the caller adopts (e.g. a new connection)
-	// Done and Failed of a query: the remote's DateStyle and IntervalStyle
-	// when the query string ended
-	DateStyle, IntervalStyle string
-	// Wait, with Pending: the socket to wait on besides the notify fd, for
-	// work the backend's thread drives itself; nil for the notify fd only
-	Wait *Wait
-	// Ends, with Rows or Command: what the item also ends, when that had
-	// arrived already (one call of the backend instead of three for a
-	// small result). With EndsQuery the item also carries Done's HadRows
-	// and styles, and the operation is over.
-	Ends Ends
-}
-
-// Ends are the ends an item carries besides its own content.
-type Ends int
-
-const (
-	EndsResult Ends = 1 // the row result of the Rows item ended
-	EndsQuery  Ends = 2 // the query string ended without error
-)
-
-// Wait is a socket a Pending item asks the backend to wait on.
-type Wait struct {
-	FD    int
-	Write bool   // wait until writable too
-	ID    uint64 // tells this socket from a later one with the same fd
-	// Again: do not wait; poll again at once, after serving interrupts
-	// (the call stopped at its bound on work, with input left to parse)
-	Again bool
-}
-
-// Emit hands an intermediate item to the backend. It blocks while the
+// emitFunc hands an intermediate item to the backend. It blocks while the
 // backend has not taken earlier items (bounding memory) and returns false
-// once the Op is cancelled, after which the work function should return.
-type Emit func(Item) bool
+// once the operation is cancelled, after which the work function should return.
+type emitFunc func(Item) bool
 
-// Work is the body of an Op. It returns the final item (Done or Failed).
-type Work func(ctx context.Context, emit Emit) Item
+// workFunc is the body of a goOp. It returns the final item (Done or Failed).
+type workFunc func(ctx context.Context, emit emitFunc) Item
 
-// Op is one unit of blocking work running on a goroutine.
-type Op struct {
+// goOp is one unit of blocking work running on a goroutine.
+type goOp struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	items   chan Item     // intermediate items, in order
@@ -103,9 +47,9 @@ type Op struct {
 // lets the goroutine fill one batch while the backend converts another.
 const queueDepth = 2
 
-// Hooks connect an Op to its owner.
-type Hooks struct {
-	// Notify is called whenever the Op has something new for Next.
+// goHooks connect a goOp to its owner.
+type goHooks struct {
+	// Notify is called whenever the goOp has something new for Next.
 	Notify func()
 	// Adopt, if set, runs in Next on the final item before it is returned,
 	// on the caller's thread (for example to register a new connection).
@@ -116,10 +60,10 @@ type Hooks struct {
 }
 
 // Start runs work on a new goroutine.
-func Start(parent context.Context, h Hooks, work Work) *Op {
+func startGo(parent context.Context, h goHooks, work workFunc) *goOp {
 	ctx, cancel := context.WithCancel(parent)
 	notify := h.Notify
-	o := &Op{
+	o := &goOp{
 		ctx:     ctx,
 		cancel:  cancel,
 		items:   make(chan Item, queueDepth),
@@ -162,7 +106,7 @@ func Start(parent context.Context, h Hooks, work Work) *Op {
 
 // Next returns the next item without blocking: an intermediate item, then
 // the final one, or Pending when nothing new is ready.
-func (o *Op) Next() Item {
+func (o *goOp) Next() Item {
 	if it := o.front; it != nil {
 		o.front = nil
 		return *it
@@ -194,7 +138,7 @@ func (o *Op) Next() Item {
 // take returns the next queued item, without blocking. Items of a result
 // SkipResult is skipping are disposed of here too: the goroutine may have
 // checked before SkipResult began, and queued one after it drained.
-func (o *Op) take() (Item, bool) {
+func (o *goOp) take() (Item, bool) {
 	for {
 		o.mu.Lock()
 		select {
@@ -213,10 +157,10 @@ func (o *Op) take() (Item, bool) {
 	}
 }
 
-// Release ends the backend's interest in the Op. A running Op is cancelled
+// Release ends the backend's interest in the goOp. A running goOp is cancelled
 // and finishes in the background; whatever it produced and nobody took is
 // disposed of.
-func (o *Op) Release() {
+func (o *goOp) Release() {
 	o.letGo()
 	o.cancel()
 	select {
@@ -227,10 +171,10 @@ func (o *Op) Release() {
 	}
 }
 
-// Discard ends the backend's interest in the Op without cancelling it: the
+// Discard ends the backend's interest in the goOp without cancelling it: the
 // work runs to its end (a remote query completes) and whatever it produced
 // or still produces is disposed of.
-func (o *Op) Discard() {
+func (o *goOp) Discard() {
 	o.letGo()
 	o.mu.Lock()
 	o.discarding = true
@@ -255,7 +199,7 @@ func (o *Op) Discard() {
 
 // letGo is the backend's side of Release and Discard: the item SkipResult
 // kept aside is disposed of (the goroutine's drain cannot see it).
-func (o *Op) letGo() {
+func (o *goOp) letGo() {
 	if it := o.front; it != nil {
 		o.front = nil
 		o.dispose(*it)
@@ -270,7 +214,7 @@ func (o *Op) letGo() {
 // of rows still queued would let those rows through to the next reader.
 // Receivers take an item and judge it under o.mu (take, SkipResult), so an
 // empty queue seen here has no item in flight either.
-func (o *Op) drops(it Item) bool {
+func (o *goOp) drops(it Item) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.discarding || len(o.items) == 0 && o.skippedLocked(it)
@@ -278,7 +222,7 @@ func (o *Op) drops(it Item) bool {
 
 // skippedLocked reports whether it belongs to the skipped result, and ends
 // the skipping at that result's end marker. Caller holds o.mu.
-func (o *Op) skippedLocked(it Item) bool {
+func (o *goOp) skippedLocked(it Item) bool {
 	if o.skipResult == 0 || it.ResultNo != o.skipResult || (it.Kind != Rows && it.Kind != ResultEnd) {
 		return false
 	}
@@ -292,7 +236,7 @@ func (o *Op) skippedLocked(it Item) bool {
 // marker, whether queued already or still to come, so that the goroutine
 // streams on without the backend (a local error stopped the backend's
 // reading; the next result is kept). Called by the backend's thread.
-func (o *Op) SkipResult(n int) {
+func (o *goOp) SkipResult(n int) {
 	o.mu.Lock()
 	o.skipResult = n
 	if it := o.front; it != nil {
@@ -332,48 +276,8 @@ func (o *Op) SkipResult(n int) {
 	}
 }
 
-// Fixed is an operation whose items were all known at its start (an
-// error found before anything was sent, notifications already received):
-// no goroutine runs and nothing waits. The last item should be Done or
-// Failed.
-type Fixed struct {
-	items   []Item
-	abandon func(Item)
-}
-
-// Finished returns a Fixed that hands out items in turn; abandon, if set,
-// disposes of the payloads of those nobody took.
-func Finished(abandon func(Item), items ...Item) *Fixed {
-	return &Fixed{items: items, abandon: abandon}
-}
-
-// Next returns the next item, or an error once all were taken.
-func (x *Fixed) Next() Item {
-	if len(x.items) == 0 {
-		return Item{Kind: Failed, Err: errAllTaken}
-	}
-	it := x.items[0]
-	x.items = x.items[1:]
-	return it
-}
-
-// Release disposes of the items nobody took.
-func (x *Fixed) Release() {
-	for _, it := range x.items {
-		if x.abandon != nil && it.Payload != nil {
-			x.abandon(it)
-		}
-	}
-	x.items = nil
-}
-
-// Discard is Release: there is nothing left to run.
-func (x *Fixed) Discard() { x.Release() }
-
-var errAllTaken = errors.New("operation already finished")
-
-// Wait blocks until the Op's goroutine has finished or ctx ends.
-func (o *Op) Wait(ctx context.Context) {
+// Wait blocks until the goOp's goroutine has finished or ctx ends.
+func (o *goOp) Wait(ctx context.Context) {
 	select {
 	case <-o.done:
 	case <-ctx.Done():
@@ -381,7 +285,7 @@ func (o *Op) Wait(ctx context.Context) {
 }
 
 // drain disposes of every item nobody will take. Runs after done is closed.
-func (o *Op) drain() {
+func (o *goOp) drain() {
 	for {
 		select {
 		case it := <-o.items:
@@ -399,7 +303,7 @@ func (o *Op) drain() {
 	}
 }
 
-func (o *Op) dispose(it Item) {
+func (o *goOp) dispose(it Item) {
 	if o.abandon != nil && it.Payload != nil {
 		o.abandon(it)
 	}

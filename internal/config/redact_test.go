@@ -1,4 +1,4 @@
-package conn
+package config
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dblink-go/dblink/internal/pgerr"
 )
 
 // connectDetail runs the whole connect sequence (Prepare, then Open) and
@@ -14,12 +16,12 @@ func connectDetail(t *testing.T, connstr string, s Settings) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Connect(ctx, connstr, s)
+	c, err := testConnect(ctx, connstr, s)
 	if err == nil {
 		c.Close(ctx)
 		t.Fatalf("%q: connected", connstr)
 	}
-	e := AsError(err)
+	e := pgerr.AsError(err)
 	return e.Message + "\n" + e.Detail + "\n" + e.Hint
 }
 

@@ -1,4 +1,4 @@
-package conn
+package config
 
 // The connection options libpq gained after 15 (see Keywords.Since): their
 // checks, in libpq's words, and how each is applied to the pgconn.Config.

@@ -1,4 +1,4 @@
-package op
+package session
 
 import (
 	"context"
@@ -13,10 +13,10 @@ func TestDiscard(t *testing.T) {
 	var mu sync.Mutex
 	disposed := 0
 	finished := make(chan bool, 1)
-	o := Start(context.Background(), Hooks{
+	o := startGo(context.Background(), goHooks{
 		Notify:  func() {},
 		Abandon: func(Item) { mu.Lock(); disposed++; mu.Unlock() },
-	}, func(ctx context.Context, emit Emit) Item {
+	}, func(ctx context.Context, emit emitFunc) Item {
 		for i := 0; i < 10; i++ {
 			if !emit(Item{Kind: Rows, Payload: i}) {
 				finished <- false
@@ -58,7 +58,7 @@ func TestDiscard(t *testing.T) {
 
 // Release cancels the work.
 func TestReleaseCancels(t *testing.T) {
-	o := Start(context.Background(), Hooks{Notify: func() {}}, func(ctx context.Context, emit Emit) Item {
+	o := startGo(context.Background(), goHooks{Notify: func() {}}, func(ctx context.Context, emit emitFunc) Item {
 		<-ctx.Done()
 		return Item{Kind: Failed, Err: ctx.Err()}
 	})
@@ -72,17 +72,17 @@ func TestReleaseCancels(t *testing.T) {
 }
 
 // An item SkipResult took aside (the first of the next result) is
-// disposed of when the backend lets go of the Op: Release (a dropped
+// disposed of when the backend lets go of the goOp: Release (a dropped
 // connection) and Discard alike.
 func TestLetGoDisposesFront(t *testing.T) {
 	for _, how := range []string{"release", "discard"} {
 		t.Run(how, func(t *testing.T) {
 			var mu sync.Mutex
 			var disposed []any
-			o := Start(context.Background(), Hooks{
+			o := startGo(context.Background(), goHooks{
 				Notify:  func() {},
 				Abandon: func(it Item) { mu.Lock(); disposed = append(disposed, it.Payload); mu.Unlock() },
-			}, func(ctx context.Context, emit Emit) Item {
+			}, func(ctx context.Context, emit emitFunc) Item {
 				emit(Item{Kind: Rows, ResultNo: 2, Payload: "batch"})
 				<-ctx.Done()
 				return Item{Kind: Failed, Err: ctx.Err()}
