@@ -56,6 +56,7 @@ N_B=$(scaled 100000)
 N_C=$(scaled 300)
 N_D=$(scaled 3000)
 N_S=$(scaled 200)
+N_K=$(scaled 30000)
 Q_A="SELECT i, md5(i::text), ARRAY[i,i+1,i+2] FROM generate_series(1,$N_A) i"
 Q_B="SELECT repeat(md5(i::text), 32) FROM generate_series(1,$N_B) i"
 
@@ -131,7 +132,7 @@ median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR =
 # A job is one psql session running bench/sql/JOB.sql; it prints
 # `@@ metric value` lines.  JOB_ARGS: its psql variables; JOB_ROWS: the
 # row-count checks (metric=expected).
-JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced)
+JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced k_churn)
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	for j in $BENCH_ONLY; do
 		[[ -f $BENCH_DIR/sql/$j.sql ]] || { say "BENCH_ONLY: no job $j (one of: ${JOBS[*]})"; exit 2; }
@@ -141,7 +142,7 @@ fi
 declare -A JOB_ARGS=(
 	[a_persistent]="q" [a_transient]="q" [b_wide]="qb"
 	[c_connect]="nc" [d_exec]="nd" [d_query]="nd" [d_pinned]="nd" [e_first_call]=""
-	[f_spaced]="fs"
+	[f_spaced]="fs" [k_churn]="nk"
 )
 declare -A JOB_ROWS=(
 	[a_persistent]="a_rows=$N_A" [a_transient]="a2_rows=$N_A" [b_wide]="b_rows=$N_B"
@@ -152,7 +153,7 @@ declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
 	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
 	[d_exec]="d1" [d_query]="d2" [d_pinned]="d1s d1x" [e_first_call]="e e0"
-	[f_spaced]="i ic ir j jr"
+	[f_spaced]="i ic ir j jr" [k_churn]="k"
 )
 
 # run_job SIDE JOB RUN: one measurement; records VAL or JOB_ERR.
@@ -166,6 +167,7 @@ run_job() {
 		nc) args+=( -v "n=$N_C" ) ;;
 		nd) args+=( -v "n=$N_D" ) ;;
 		fs) args+=( -v "ns=$N_S" -v "nd=$N_D" ) ;;
+		nk) args+=( -v "n=$N_K" ) ;;
 		esac
 	done
 	out=$DBLINK_TMP/out-$side-$job-$run.txt
@@ -281,7 +283,7 @@ METRICS=(
 	"d2|(d) ${N_D} x dblink('SELECT 1')|ms|ratio:1.0"
 	"d1s|(d') dblink_exec, both backends on CPU 0|ms|info"
 	"d1x|(d') dblink_exec, backends on CPUs 0 and 1|ms|info"
-	"e|(e) first dblink_connect in a fresh backend|ms|plus:5"
+	"e|(e) first dblink_connect in a fresh backend|ms|plus:2"
 	"e0|(e') second dblink_connect, same backend|ms|info"
 	"f|(f) backend VmHWM after (a)|kB|plus:8"
 	"f0|(f') backend VmRSS at session start|kB|info"
@@ -292,6 +294,7 @@ METRICS=(
 	"ir|(i) remote backend's CPU per spaced call|us|ratio:1.0"
 	"j|(j) our backend's CPU per call, 3,000 in a row|us|ratio:0.8"
 	"jr|(j) remote backend's CPU per call, 3,000 in a row|us|ratio:1.0"
+	"k|(k) backend RssAnon after ${N_K} connect+disconnect|kB|plus:3"
 )
 
 LINE_FMT='%-48s %12s %12s %8s %12s  %s\n'

@@ -58,6 +58,7 @@ func dg_init(notify_fd C.int, envp **C.char, remote_notices *C.int32_t, errmsg *
 		return session.NoticeMode(atomic.LoadInt32((*int32)(unsafe.Pointer(remote_notices))))
 	})
 	syncEnvironment(envp)
+	tuneMemory()
 	if err := checkDirectLayout(); err != nil {
 		*errmsg, rc = cString(err.Error()), -1
 		return rc
@@ -106,7 +107,7 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 		return 0
 	}
 	if w := session.FirstWait(p); w != nil {
-		*first = C.DgItem{kind: C.DG_PENDING, sockets: C.int32_t(sess.Sockets())}
+		*first = C.DgItem{kind: C.DG_PENDING, sockets: sockets()}
 		setWait(first, w)
 	}
 	return handle(p)
@@ -124,6 +125,14 @@ func setWait(item *C.DgItem, w *session.Wait) {
 	if w.Write {
 		item.wait_events |= C.DG_WAIT_WRITE
 	}
+}
+
+// sockets is the number of remote connections open or being opened, for
+// the shim's external-FD slots; the Go runtime's memory limit follows it.
+func sockets() C.int32_t {
+	n := sess.Sockets()
+	fitMemoryLimit(n)
+	return C.int32_t(n)
 }
 
 // dg_op_next fills *item with what the operation has next, without
@@ -148,7 +157,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		p.Release()
 		ch.Delete()
 	}
-	item.sockets = C.int32_t(sess.Sockets())
+	item.sockets = sockets()
 	if ns := session.TakeNotices(); len(ns) > 0 {
 		if item.notices = cNotices(ns); item.notices != nil {
 			item.nnotices = C.int32_t(len(ns))
@@ -188,7 +197,7 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		if it.Kind != session.Done && it.Kind != session.Failed { // those released it already
 			abortOp(h)
 		}
-		*item = C.DgItem{kind: C.DG_ERROR, wait_fd: -1, sockets: C.int32_t(sess.Sockets())}
+		*item = C.DgItem{kind: C.DG_ERROR, wait_fd: -1, sockets: sockets()}
 	}
 	return C.int(item.kind)
 }
@@ -246,6 +255,7 @@ func dg_disconnect(name *C.const_char, err **C.DgError) (found C.int) {
 	*err = nil
 	defer recoverTo(func(string) {})
 	ok, e := sess.Disconnect(optString(name))
+	sockets()
 	switch {
 	case e != nil:
 		*err = cError(session.AsError(e))
