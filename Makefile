@@ -14,6 +14,7 @@ OBJS = \
 	csrc/report.o \
 	csrc/connection.o \
 	csrc/query.o \
+	csrc/rowstore.o \
 	csrc/direct.o \
 	csrc/cursor.o \
 	csrc/async.o \

@@ -9,7 +9,7 @@
  * <cursor>).  contrib's transaction bookkeeping (BEGIN when the remote is
  * idle, COMMIT after the last cursor dblink opened is closed) lives in the
  * Go core, which runs each sequence as one operation holding the
- * connection.  Fetched rows are stored by query.c's conversion.
+ * connection.  Fetched rows are stored by the row store (rowstore.c).
  *
  *-------------------------------------------------------------------------
  */

@@ -92,7 +92,7 @@ extern int	dblink_remote_notices;
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);
 
-/* query.c: storing rows for the set-returning entry points */
+/* rowstore.c: storing rows for the set-returning entry points */
 typedef struct QueryStore QueryStore;
 
 /* How dblink_store_op stores an operation's results. */
