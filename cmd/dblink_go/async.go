@@ -7,8 +7,6 @@ package main
 import "C"
 
 import (
-	"runtime/cgo"
-
 	"github.com/dblink-go/dblink/internal/session"
 )
 
@@ -86,7 +84,7 @@ func dg_get_result(name *C.const_char) (h C.DgOp) {
 	if r == nil {
 		return 0
 	}
-	return C.DgOp(cgo.NewHandle(r))
+	return handle(r)
 }
 
 // dg_cancel_query starts a cancel request; its DG_DONE text is "OK" or why

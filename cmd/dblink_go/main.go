@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/cgo"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -147,15 +146,17 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 		kind = C.DG_ERROR
 	})
 	keepScheduled()
-	ch := cgo.Handle(h)
-	p := ch.Value().(session.Operation)
+	p := ops.get(uint64(h))
+	if p == nil {
+		panic("no such operation")
+	}
 	it := p.Next()
 	item.kind = C.int32_t(it.Kind)
 	item.ends = C.int32_t(it.Ends)
 	if it.Kind == session.Done || it.Kind == session.Failed {
 		// the shim's interest ends with the final item: no further call
+		ops.drop(uint64(h))
 		p.Release()
-		ch.Delete()
 	}
 	item.sockets = sockets()
 	if ns := session.TakeNotices(); len(ns) > 0 {
@@ -208,10 +209,9 @@ func dg_op_next(h C.DgOp, item *C.DgItem) (kind C.int) {
 // holding its connection.
 func abortOp(h C.DgOp) {
 	defer func() { _ = recover() }()
-	ch := cgo.Handle(h)
-	p, _ := ch.Value().(session.Operation)
-	ch.Delete()
-	sess.Abort(p)
+	if p := ops.drop(uint64(h)); p != nil {
+		sess.Abort(p)
+	}
 }
 
 // freeItem frees what an item holds for the shim.
@@ -228,9 +228,9 @@ func freeItem(item *C.DgItem) {
 //export dg_op_release
 func dg_op_release(h C.DgOp) {
 	defer recoverTo(func(string) {})
-	ch := cgo.Handle(h)
-	ch.Value().(session.Operation).Release()
-	ch.Delete()
+	if p := ops.drop(uint64(h)); p != nil {
+		p.Release()
+	}
 }
 
 // dg_op_discard ends the shim's interest in an operation after a local
@@ -241,9 +241,9 @@ func dg_op_release(h C.DgOp) {
 //export dg_op_discard
 func dg_op_discard(h C.DgOp) {
 	defer recoverTo(func(string) {})
-	ch := cgo.Handle(h)
-	ch.Value().(session.Operation).Discard()
-	ch.Delete()
+	if p := ops.drop(uint64(h)); p != nil {
+		p.Discard()
+	}
 }
 
 // dg_disconnect closes a connection (unnamed when name is NULL); returns 1
@@ -444,7 +444,7 @@ func optString(s *C.char) *string {
 	return &g
 }
 
-func handle(o session.Operation) C.DgOp { return C.DgOp(cgo.NewHandle(o)) }
+func handle(o session.Operation) C.DgOp { return C.DgOp(ops.hold(o)) }
 
 // recoverTo turns a panic into a call of fail with its text, so no panic
 // ever unwinds into C.
