@@ -88,6 +88,11 @@ typedef enum DblinkRemoteNotices
 
 extern int	dblink_connect_timeout;
 extern int	dblink_remote_notices;
+extern int	dblink_transient_pool_size;
+extern int	dblink_transient_idle_timeout;
+
+/* dblink.transient_pool_size's bound */
+#define DBLINK_MAX_POOL_SIZE 64
 
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);

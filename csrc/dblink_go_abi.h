@@ -154,6 +154,17 @@ typedef struct DgTarget
 } DgTarget;
 
 /* Settings every new connection needs from the backend. */
+/*
+ * The pool of one-shot connections (dblink.transient_pool_size and
+ * dblink.transient_idle_timeout): the Go core applies it whenever it gets
+ * it, closing what is idle too long or over the size.
+ */
+typedef struct DgPool
+{
+	int32_t		size;			/* connections kept at most; 0: none */
+	int32_t		idle_timeout;	/* seconds */
+} DgPool;
+
 typedef struct DgConnectOptions
 {
 	int32_t		require_password;	/* non-superuser: password rule applies */
@@ -174,6 +185,10 @@ typedef struct DgConnectOptions
 	 */
 	const uint8_t *scram_client_key;
 	const uint8_t *scram_server_key;
+	DgPool		pool;
+	uint32_t	local_user;		/* the local role the connection is for
+								 * (GetUserId): pooled connections are never
+								 * shared between roles */
 } DgConnectOptions;
 
 /* DgConnectOptions.scram_client_key, scram_server_key */
@@ -196,7 +211,8 @@ typedef struct DgConnInfo
 	int32_t		remote_pid;
 	const char *server_version;
 	int32_t		ssl;
-	const char *status;			/* "ok", "closed" or "bad" */
+	const char *status;			/* "ok", "closed", "bad", or "pooled" (a
+								 * one-shot connection kept for reuse) */
 	const char *transaction;	/* "idle", "in transaction", "failed
 								 * transaction" or "active" */
 	int32_t		busy;			/* a dblink_send_query result is pending */
@@ -266,6 +282,7 @@ typedef enum DgQueryMode
 typedef const char const_char;
 typedef const DgTarget const_DgTarget;
 typedef const DgConnectOptions const_DgConnectOptions;
+typedef const DgPool const_DgPool;
 
 #define DG_ENTRY_POINTS(X) \
 	X(int, dg_init, (int notify_fd, char **envp, int32_t *remote_notices, char **errmsg)) \
@@ -275,7 +292,7 @@ typedef const DgConnectOptions const_DgConnectOptions;
 	X(int, dg_disconnect, (const char *name, DgError **err)) \
 	X(int, dg_has_connection, (const char *name)) \
 	X(char *, dg_connection_names, (int *count)) \
-	X(DgConnInfo *, dg_connections, (int32_t *count)) \
+	X(DgConnInfo *, dg_connections, (const DgPool *pool, int32_t *count)) \
 	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts, DgItem *first)) \
 	X(DgDirect *, dg_direct, (const char *name, uint64_t *token)) \
 	X(DgOp, dg_direct_adopt, (const char *name, const char *sql, int mode, const char *unsent, int32_t nunsent, const char *received, int32_t nreceived)) \

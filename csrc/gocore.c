@@ -163,6 +163,17 @@ gocore_notify_fd(void)
 	return gocore_eventfd;
 }
 
+/* The pool of one-shot connections as the settings say now. */
+static DgPool
+gocore_pool(void)
+{
+	DgPool		pool;
+
+	pool.size = dblink_transient_pool_size;
+	pool.idle_timeout = dblink_transient_idle_timeout;
+	return pool;
+}
+
 /*
  * What every new connection needs to know about this backend; with
  * login_scram_keys, the SCRAM keys of the session's login too.
@@ -179,6 +190,8 @@ gocore_connect_options(bool login_scram_keys)
 	opts.connect_timeout = dblink_connect_timeout;
 	opts.server = NULL;
 	opts.server_version_num = PG_VERSION_NUM;
+	opts.pool = gocore_pool();
+	opts.local_user = GetUserId();
 	if (login_scram_keys && dblink_login_has_scram_keys())
 		dblink_login_scram_keys(&opts);
 	return opts;
@@ -491,8 +504,9 @@ gocore_connections(int *count)
 {
 	DgConnInfo *infos;
 	int32_t		n = 0;
+	DgPool		pool = gocore_pool();
 
-	GOCORE_CALL(infos = gocore.dg_connections(&n));
+	GOCORE_CALL(infos = gocore.dg_connections(&pool, &n));
 	if (n < 0)
 		dblink_out_of_memory();
 	*count = n;

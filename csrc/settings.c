@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * settings.c
- *	  The library's settings: dblink.connect_timeout and
- *	  dblink.remote_notices.
+ *	  The library's settings: dblink.connect_timeout, dblink.remote_notices,
+ *	  dblink.transient_pool_size and dblink.transient_idle_timeout.
  *
  * They are GUCs of the shim, defined when it loads (also in the postmaster
  * with shared_preload_libraries: defining them needs no Go), and need no
@@ -19,6 +19,14 @@
 
 /* seconds to wait for a connection whose string sets no connect_timeout */
 int			dblink_connect_timeout = 0;
+
+/*
+ * one-shot connections kept idle for the next one-shot call with the same
+ * key (0: contrib's behaviour, every call its own remote session), and
+ * how long one may stay idle
+ */
+int			dblink_transient_pool_size = 0;
+int			dblink_transient_idle_timeout = 60;
 
 /* what becomes of a remote NOTICE or WARNING (DblinkRemoteNotices) */
 int			dblink_remote_notices = DBLINK_NOTICES_LOG;
@@ -49,5 +57,19 @@ _PG_init(void)
 							 DBLINK_NOTICES_LOG, settings_remote_notices,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("dblink.transient_pool_size",
+							"Number of one-shot connections kept idle for reuse by later one-shot calls.",
+							"0 closes each one-shot connection after its call, as contrib dblink does. A reused connection is reset with DISCARD ALL first.",
+							&dblink_transient_pool_size,
+							0, 0, DBLINK_MAX_POOL_SIZE,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("dblink.transient_idle_timeout",
+							"Time after which an idle pooled one-shot connection is closed.",
+							"Checked when dblink is next used.",
+							&dblink_transient_idle_timeout,
+							60, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("dblink");
 }

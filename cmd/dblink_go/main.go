@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/dblink-go/dblink/internal/session"
@@ -78,6 +79,7 @@ func notify() {
 //export dg_connect
 func dg_connect(name, connstr *C.const_char, opts *C.const_DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
+	sess.ApplyPool(poolPolicy(&opts.pool))
 	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts)))
 }
 
@@ -97,6 +99,7 @@ func dg_query(target *C.const_DgTarget, sql *C.const_char, mode C.int, opts *C.c
 		// only a transient connection connects: the environment matters
 		t.Transient, t.ConnStr = true, C.GoString(target.connstr)
 		set = settings(opts)
+		t.Pool, t.LocalUser = poolPolicy(&opts.pool), uint32(opts.local_user)
 	} else if target.name != nil {
 		t.Named, t.Name = true, C.GoString(target.name)
 	}
@@ -314,9 +317,10 @@ func dg_connection_names(count *C.int) (block *C.char) {
 // is sent to any remote.
 //
 //export dg_connections
-func dg_connections(count *C.int32_t) (infos *C.DgConnInfo) {
+func dg_connections(pool *C.const_DgPool, count *C.int32_t) (infos *C.DgConnInfo) {
 	*count = 0
 	defer recoverTo(func(string) { infos = nil; *count = 0 })
+	sess.ApplyPool(poolPolicy(pool))
 	rows := sess.Connections()
 	infos = cConnections(rows)
 	*count = C.int32_t(len(rows))
@@ -423,6 +427,11 @@ func settings(o *C.DgConnectOptions) session.Settings {
 		ConnectTimeout:  int(o.connect_timeout),
 		ScramKeys:       scramKeys(o),
 	}
+}
+
+// poolPolicy is the pool's policy as the shim sent it.
+func poolPolicy(p *C.DgPool) session.PoolPolicy {
+	return session.PoolPolicy{Size: int(p.size), IdleTimeout: time.Duration(p.idle_timeout) * time.Second}
 }
 
 // scramKeys copies the login's SCRAM keys (use_scram_passthrough), or nil.

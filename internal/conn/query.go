@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dblink-go/dblink/internal/pgerr"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Mode says how Query treats the results of a query string.
@@ -77,6 +78,81 @@ func (c *Conn) Query(ctx context.Context, sql string, mode Mode, sink Sink) (Out
 }
 
 // query is Query on a connection the caller holds.
+// ResetOutcome says how the reset of a reused connection went (QueryReset).
+type ResetOutcome int
+
+const (
+	// ResetDone: the session was reset, and the query ran after it.
+	ResetDone ResetOutcome = iota
+	// ResetBroken: the connection broke before the reset was answered;
+	// the server ran neither, and the query may run elsewhere.
+	ResetBroken
+	// ResetRefused: the server refused the reset; the query ran all the
+	// same (its answer is the outcome), and the connection must not be
+	// reused.
+	ResetRefused
+)
+
+// resetSQL returns a remote session to what a new connection sees:
+// temporary tables, prepared statements, advisory locks, LISTEN, session
+// settings and the session user.
+const resetSQL = "DISCARD ALL"
+
+// QueryReset is Query on a connection kept for reuse: DISCARD ALL and
+// then sql, both Query messages in one write and both answers read in
+// turn, so that the reset costs no round trip of its own. Only sql counts
+// as a query of the connection.
+func (c *Conn) QueryReset(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error, ResetOutcome) {
+	if err := c.acquire(ctx); err != nil {
+		return Outcome{}, err, ResetBroken
+	}
+	defer c.release()
+	if c.closed.Load() {
+		return Outcome{}, pgerr.LostConnection, ResetBroken
+	}
+	w := c.w
+	reset, q := w.newRun(resetSQL, ModeExec), w.newRun(sql, mode)
+	reset.followed = true
+	w.sk.setNonblock(false)
+	buf, err := (&pgproto3.Query{String: resetSQL}).Encode(nil)
+	if err == nil {
+		buf, err = (&pgproto3.Query{String: sql}).Encode(buf)
+	}
+	if err != nil {
+		return Outcome{}, err, ResetBroken
+	}
+	if w.flushBlocking() != nil {
+		c.closed.Store(true)
+		return Outcome{}, pgerr.LostConnection, ResetBroken
+	}
+	reset.sent, q.sent = true, true
+	w.queries.Add(1)
+	if _, err := w.nc.Write(buf); err != nil {
+		c.closed.Store(true)
+		return Outcome{}, pgerr.LostConnection, ResetBroken
+	}
+	_, rerr := c.stream(ctx, reset, discard{})
+	if reset.Broken() {
+		c.closed.Store(true)
+		return Outcome{}, rerr, ResetBroken
+	}
+	out, err := c.stream(ctx, q, sink)
+	if q.Broken() {
+		c.closed.Store(true)
+	}
+	if rerr != nil {
+		return out, err, ResetRefused
+	}
+	return out, err, ResetDone
+}
+
+// discard is a Sink that drops everything (the reset's answer).
+type discard struct{}
+
+func (discard) Rows(*Batch) bool         { return true }
+func (discard) Command(int, string) bool { return true }
+func (discard) ResultEnd(int) bool       { return true }
+
 func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
 	if c.closed.Load() {
 		return Outcome{}, pgerr.LostConnection
@@ -222,6 +298,12 @@ func (c *Conn) TxStatus() byte {
 		return byte(d.Tx) // the shim's round trips since Go let go
 	}
 	return byte(c.w.tx.Load())
+}
+
+// Reusable reports whether c may take another one-shot call: open (the
+// remote has not hung up) and idle outside any transaction.
+func (c *Conn) Reusable() bool {
+	return !c.closed.Load() && c.TxStatus() == 'I' && !peerGone(c.w.fd())
 }
 
 // WaitSocket is the socket a pending Run.Poll waits on, and a number that

@@ -56,6 +56,10 @@ type Run struct {
 	err       error
 	finished  bool
 	broken    bool // the connection is unusable
+	// followed: another query's answer comes after this one's (sent in
+	// the same write): input after its ReadyForQuery is that answer, not
+	// an idle connection's
+	followed bool
 }
 
 // runState is where a response stands in the simple-query protocol; a
@@ -337,6 +341,9 @@ func (q *Run) readyForQuery(body []byte) {
 	q.w.tx.Store(uint32(body[0]))
 	q.out.Styles = q.w.styles()
 	q.finished = true
+	if q.followed {
+		return
+	}
 	if err := q.w.idle(); err != nil {
 		q.fail(err)
 	}

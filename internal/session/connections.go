@@ -14,7 +14,9 @@ type Connection struct {
 }
 
 // Connections lists the session's connections, the unnamed one first, then
-// the named ones by name. Nothing is sent to any remote server.
+// the named ones by name, then the pooled one-shot connections (no name,
+// status "pooled", most recently used last). Nothing is sent to any
+// remote server.
 func (s *Session) Connections() []Connection {
 	type slot struct {
 		name *string
@@ -39,6 +41,13 @@ func (s *Session) Connections() []Connection {
 		}
 		if row.Info.Transaction == "idle" {
 			row.OpenCursors = 0 // the transaction's end closed them
+		}
+		out = append(out, row)
+	}
+	for _, pc := range s.pool.idle {
+		row := Connection{Info: pc.c.Info()}
+		if row.Info.Status == "ok" {
+			row.Info.Status = "pooled"
 		}
 		out = append(out, row)
 	}

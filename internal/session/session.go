@@ -26,6 +26,11 @@ type Target struct {
 	Named     bool
 	ConnStr   string // when Transient
 	Transient bool
+	// Pool and LocalUser, when Transient: the pool's policy, and the local
+	// role the connection is for (a pooled connection is never shared
+	// between roles)
+	Pool      PoolPolicy
+	LocalUser uint32
 	// IfExists: when the connection does not exist, Query starts nothing
 	// and returns nil (the caller tries the name as something else)
 	IfExists bool
@@ -58,6 +63,9 @@ type Session struct {
 	sockets atomic.Int64
 	// tokens numbers registrations for the shim (conn.Direct.Token)
 	tokens uint64
+	// pool: one-shot connections kept for reuse (pool.go); backend's
+	// thread only
+	pool pool
 }
 
 // New returns an empty session; notify wakes the backend's wait.
@@ -212,7 +220,12 @@ func (s *Session) Names() []string { return s.reg.names() }
 // nil when t.IfExists and the connection does not exist.
 func (s *Session) Query(t Target, sql string, mode conn.Mode, set config.Settings) Operation {
 	if t.Transient {
-		return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
+		s.ApplyPool(t.Pool)
+		if t.Pool.Size == 0 {
+			return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
+		}
+		key := poolKey(t.ConnStr, t.LocalUser, set)
+		return s.start(s.repool, s.pooledWork(s.pool.take(key), key, t.ConnStr, sql, mode, set))
 	}
 	var e *entry
 	if t.Named {
@@ -353,6 +366,8 @@ func (s *Session) abandon(it Item) {
 	switch p := it.Payload.(type) {
 	case *conn.Conn:
 		p.CloseSoon()
+	case *pooled:
+		p.c.CloseSoon()
 	case nil:
 	default:
 		s.enc.Free(p)
@@ -369,6 +384,7 @@ func (s *Session) Shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	entries := s.reg.clear()
+	idle := s.pool.closeAll()
 	for _, e := range entries {
 		// work on the backend's thread a FATAL exit never released, and
 		// async queries nobody read to their end
@@ -392,11 +408,14 @@ func (s *Session) Shutdown() {
 		go func() { defer wg.Done(); o.Wait(ctx) }() // waits only: cannot panic
 	}
 	for _, e := range entries {
+		idle = append(idle, e.c)
+	}
+	for _, c := range idle {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { _ = recover() }() // see conn.recoverQuietly
-			e.c.Close(ctx)
+			c.Close(ctx)
 		}()
 	}
 	wg.Wait()
