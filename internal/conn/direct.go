@@ -88,7 +88,11 @@ func (c *Conn) publish() {
 		len(w.sk.out) > 0 || len(ds) >= StyleLen || len(is) >= StyleLen {
 		return
 	}
-	d.FD, d.WaitID, d.Tx = int32(w.sk.fd), w.id, w.tx.Load()
+	fd := w.fd()
+	if fd < 0 {
+		return
+	}
+	d.FD, d.WaitID, d.Tx = int32(fd), w.id, w.tx.Load()
 	d.DateStyle[copy(d.DateStyle[:], ds)] = 0
 	d.IntervalStyle[copy(d.IntervalStyle[:], is)] = 0
 	d.State = DirectIdle

@@ -98,7 +98,7 @@ func (c *Conn) Info() Info {
 	switch {
 	case c.closed.Load():
 		in.Status = "bad"
-	case peerGone(c.w.sk.fd):
+	case peerGone(c.w.fd()):
 		in.Status = "closed"
 	}
 	return in

@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 )
@@ -20,6 +21,11 @@ type sock struct {
 	fd       int
 	nonblock atomic.Bool
 	out      []byte // queued output, non-blocking mode only
+	// mu orders raw reads and writes on fd against Close: once the socket
+	// is closed its number may belong to another file at once (a new
+	// connection, a relation file), and a raw write then would land there
+	mu   sync.Mutex
+	shut bool // closed: fd is not ours any more
 	// bytes moved, for dblink_connections (read while another goroutine
 	// may hold the connection)
 	sent, received atomic.Int64
@@ -49,6 +55,31 @@ func newSock(c net.Conn) *sock {
 	return s
 }
 
+// Close closes the socket; raw reads and writes fail from then on.
+func (s *sock) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shut = true
+	return s.Conn.Close()
+}
+
+// isShut reports whether the socket was closed.
+func (s *sock) isShut() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shut
+}
+
+// rawIO runs f on the socket's fd unless the socket is closed.
+func (s *sock) rawIO(f func(fd int) (int, error)) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shut {
+		return 0, net.ErrClosed
+	}
+	return f(s.fd)
+}
+
 // setNonblock switches modes; only the holder of the connection calls it.
 func (s *sock) setNonblock(on bool) { s.nonblock.Store(on && s.raw != nil) }
 
@@ -61,7 +92,10 @@ func (s *sock) Read(p []byte) (int, error) {
 	}
 	// a plain read(2) on the fd the holder owns: Go's poller would only add
 	// locking, and must not park the backend's thread anyway
-	n, rerr := syscall.Read(s.fd, p)
+	n, rerr := s.rawIO(func(fd int) (int, error) { return syscall.Read(fd, p) })
+	if rerr == net.ErrClosed {
+		return 0, rerr
+	}
 	if n < 0 {
 		n = 0
 	}
@@ -108,7 +142,10 @@ func (s *sock) Write(p []byte) (int, error) {
 // left.
 func (s *sock) flush() error {
 	for len(s.out) > 0 {
-		n, werr := syscall.Write(s.fd, s.out)
+		n, werr := s.rawIO(func(fd int) (int, error) { return syscall.Write(fd, s.out) })
+		if werr == net.ErrClosed {
+			return werr
+		}
 		if werr == syscall.EAGAIN || werr == syscall.EINTR {
 			return errWouldBlock
 		}

@@ -118,8 +118,8 @@ func newWire(pg *pgconn.PgConn, notify func(Notification), notice func(*pgconn.N
 
 // fd is the socket the backend waits on, or -1.
 func (w *wire) fd() int {
-	if w.sk.raw == nil {
-		return -1
+	if w.sk.raw == nil || w.sk.isShut() {
+		return -1 // a closed socket's number may be another file's now
 	}
 	return w.sk.fd
 }
