@@ -53,7 +53,10 @@ dblink_send_query(PG_FUNCTION_ARGS)
 	char	   *notice;
 	int			rc;
 
-	rc = gocore_send_query(async_named_key(conname), sql, &notice);
+	char	   *key = async_named_key(conname);
+
+	dblink_reconnect_if_lost(key);
+	rc = gocore_send_query(key, sql, &notice);
 	if (rc != 1)
 		ereport(NOTICE,
 				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),

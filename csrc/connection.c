@@ -41,6 +41,33 @@ dblink_connection_key(const char *name, bool warn)
 }
 
 /*
+ * Open a connection (named conname, the unnamed one when NULL) from arg, a
+ * connection string or a foreign server's name, and wait for it; with
+ * replace, it takes the place of the one registered under conname.
+ */
+static char *
+connection_open(const char *conname, const char *arg, bool replace)
+{
+	const char *connstr = arg;
+	char	   *server_connstr;
+	const char *server = NULL;
+	bool		login_scram_keys = false;
+	DgOp		op;
+
+	/* a foreign server's name stands for its options and the user mapping */
+	server_connstr = dblink_foreign_server_connstr(arg, &login_scram_keys);
+	if (server_connstr != NULL)
+	{
+		server = arg;
+		connstr = server_connstr;
+	}
+
+	op = gocore_connect(conname, connstr, server, login_scram_keys, replace);
+	dblink_wait_mark(op, DBLINK_WAIT_CONNECT);
+	return dblink_op_text(op);
+}
+
+/*
  * dblink_connect(connstr) and dblink_connect(name, connstr); also
  * dblink_connect_u, which differs only in being SECURITY DEFINER.
  */
@@ -48,31 +75,47 @@ Datum
 dblink_connect(PG_FUNCTION_ARGS)
 {
 	char	   *conname = NULL;
-	char	   *connstr;
-	char	   *server_connstr;
-	char	   *server = NULL;
-	bool		login_scram_keys = false;
-	DgOp		op;
+	char	   *arg;
 
 	if (PG_NARGS() == 2)
 	{
 		conname = dblink_connection_key(text_to_cstring(PG_GETARG_TEXT_PP(0)), true);
-		connstr = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		arg = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	}
 	else
-		connstr = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		arg = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	/* a foreign server's name stands for its options and the user mapping */
-	server_connstr = dblink_foreign_server_connstr(connstr, &login_scram_keys);
-	if (server_connstr != NULL)
-	{
-		server = connstr;
-		connstr = server_connstr;
-	}
+	PG_RETURN_TEXT_P(cstring_to_text(connection_open(conname, arg, false)));
+}
 
-	op = gocore_connect(conname, connstr, server, login_scram_keys);
-	dblink_wait_mark(op, DBLINK_WAIT_CONNECT);
-	PG_RETURN_TEXT_P(cstring_to_text(dblink_op_text(op)));
+/*
+ * dblink.reconnect: at the start of a call on a connection (unnamed when
+ * name is NULL) whose remote side went away while it was idle, and on
+ * which nothing depended (no remote transaction, cursor or async query),
+ * open it again from what it was opened from, with the foreign server
+ * resolved and the password rule applied anew.  A connection the shim
+ * sees idle and quiet costs no call into the Go core.  Otherwise the call
+ * goes on, and fails as it would.
+ */
+void
+dblink_reconnect_if_lost(const char *name)
+{
+	char	   *server;
+	char	   *connstr;
+
+	if (!dblink_reconnect || dblink_direct_presence(name) != DIRECT_UNSURE)
+		return;
+	if (gocore_lost(name, &server, &connstr) != DG_LOST_RECONNECT)
+		return;
+	if (name)
+		ereport(NOTICE,
+				(errmsg("dblink connection \"%s\" was lost, reconnecting", name),
+				 errdetail("The remote server closed the connection while it was idle.")));
+	else
+		ereport(NOTICE,
+				(errmsg("the unnamed dblink connection was lost, reconnecting"),
+				 errdetail("The remote server closed the connection while it was idle.")));
+	(void) connection_open(name, server ? server : connstr, true);
 }
 
 /* dblink_disconnect() and dblink_disconnect(name) */

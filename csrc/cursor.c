@@ -114,6 +114,7 @@ dblink_open(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrong number of arguments");
 
 	cursor_check_connection(&args);
+	dblink_reconnect_if_lost(args.key);
 	action = psprintf("while opening cursor \"%s\"", args.curname);
 	/* nothing may fail between starting the operation and waiting for it */
 	op = gocore_cursor_open(args.key, args.curname, args.sql);

@@ -14,7 +14,9 @@
 
 /* gocore.c: the Go core, loaded on first use; each call returns promptly */
 extern DgOp gocore_connect(const char *name, const char *connstr,
-						   const char *server, bool login_scram_keys);
+						   const char *server, bool login_scram_keys,
+						   bool replace);
+extern DgLost gocore_lost(const char *name, char **server, char **connstr);
 extern DgOp gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode,
 						 bool login_scram_keys);
 extern int	gocore_op_next(DgOp op, DgItem *item);
@@ -90,12 +92,14 @@ extern int	dblink_connect_timeout;
 extern int	dblink_remote_notices;
 extern int	dblink_transient_pool_size;
 extern int	dblink_transient_idle_timeout;
+extern bool dblink_reconnect;
 
 /* dblink.transient_pool_size's bound */
 #define DBLINK_MAX_POOL_SIZE 64
 
 /* connection.c: helpers shared by the SQL entry points */
 extern char *dblink_connection_key(const char *name, bool warn);
+extern void dblink_reconnect_if_lost(const char *name);
 
 /* rowstore.c: storing rows for the set-returning entry points */
 typedef struct QueryStore QueryStore;
@@ -148,5 +152,14 @@ extern void dblink_direct_store(DirectCall *dc, QueryStore *qs);
 extern const char *dblink_direct_tag(DirectCall *dc, bool *had_rows);
 extern void dblink_direct_end(DirectCall *dc);
 extern void dblink_direct_counts(int64 *answered, int64 *adopted);
+
+/* What the shim sees of a registered connection without the Go core */
+typedef enum DirectPresence
+{
+	DIRECT_ABSENT,				/* no such registered connection */
+	DIRECT_QUIET,				/* idle, and nothing on its socket */
+	DIRECT_UNSURE				/* the Go core's to say */
+} DirectPresence;
+extern DirectPresence dblink_direct_presence(const char *name);
 
 #endif							/* DBLINK_H */

@@ -186,10 +186,22 @@ typedef struct DgConnectOptions
 	const uint8_t *scram_client_key;
 	const uint8_t *scram_server_key;
 	DgPool		pool;
+	int32_t		replace;		/* dg_connect of a name: replace the
+								 * connection registered under it once the
+								 * new one is made (a reconnect) */
 	uint32_t	local_user;		/* the local role the connection is for
 								 * (GetUserId): pooled connections are never
 								 * shared between roles */
 } DgConnectOptions;
+
+/* What dg_lost() says of a registered connection's remote side */
+typedef enum DgLost
+{
+	DG_NOT_LOST = 0,			/* alive, in use, depended on (a remote
+								 * transaction, an async query), or no such
+								 * connection: the call goes on as it would */
+	DG_LOST_RECONNECT = 1		/* gone while idle, nothing depended on it */
+} DgLost;
 
 /* DgConnectOptions.scram_client_key, scram_server_key */
 #define DG_SCRAM_KEY_LEN 32
@@ -291,6 +303,7 @@ typedef const DgPool const_DgPool;
 	X(DgError *, dg_check_password, (const char *connstr, const DgConnectOptions *opts)) \
 	X(int, dg_disconnect, (const char *name, DgError **err)) \
 	X(int, dg_has_connection, (const char *name)) \
+	X(int, dg_lost, (const char *name, char **server, char **connstr)) \
 	X(char *, dg_connection_names, (int *count)) \
 	X(DgConnInfo *, dg_connections, (const DgPool *pool, int32_t *count)) \
 	X(DgOp, dg_query, (const DgTarget *target, const char *sql, int mode, const DgConnectOptions *opts, DgItem *first)) \

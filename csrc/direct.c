@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -427,6 +428,31 @@ dblink_direct_query(DirectCall *dc, const char *name, const char *sql,
 }
 
 /* The counts of dblink_debug_state(). */
+/*
+ * What the shim can tell of a registered connection (unnamed when name is
+ * NULL) by itself, for dblink.reconnect: a connection published idle with
+ * nothing on its socket (no input, no hang-up) is quiet, and needs no call
+ * into the Go core.  Anything else is the Go core's to judge.
+ */
+DirectPresence
+dblink_direct_presence(const char *name)
+{
+	uint64		token;
+	DgDirect   *d = direct_lookup(name, &token);
+	struct pollfd pfd;
+
+	if (d == NULL)
+		return DIRECT_ABSENT;
+	if (d->state != DG_DIRECT_IDLE)
+		return DIRECT_UNSURE;
+	pfd.fd = d->fd;
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 0)
+		return DIRECT_UNSURE;
+	return DIRECT_QUIET;
+}
+
 void
 dblink_direct_counts(int64 *answered, int64 *adopted)
 {

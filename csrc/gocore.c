@@ -246,7 +246,7 @@ gocore_prepare_connect(const char *connstr, const DgConnectOptions *opts)
 
 DgOp
 gocore_connect(const char *name, const char *connstr, const char *server,
-			   bool login_scram_keys)
+			   bool login_scram_keys, bool replace)
 {
 	DgConnectOptions opts;
 	DgOp		op;
@@ -254,6 +254,7 @@ gocore_connect(const char *name, const char *connstr, const char *server,
 	gocore_load();
 	opts = gocore_connect_options(login_scram_keys);
 	opts.server = server;
+	opts.replace = replace;
 	gocore_prepare_connect(connstr, &opts);
 	GOCORE_CALL(op = gocore.dg_connect(name, connstr, &opts));
 	return op;
@@ -355,6 +356,35 @@ gocore_has_connection(const char *name)
 
 	GOCORE_CALL(found = gocore.dg_has_connection(name));
 	return found != 0;
+}
+
+/*
+ * Whether the connection (unnamed when name is NULL) lost its remote side
+ * while idle (DgLost); with DG_LOST_RECONNECT, *server (NULL for none) and
+ * *connstr are what it was opened from, palloc'd.  Without the Go core
+ * loaded there is no connection.
+ */
+DgLost
+gocore_lost(const char *name, char **server, char **connstr)
+{
+	char	   *srv = NULL;
+	char	   *cs = NULL;
+	int			lost;
+
+	*server = *connstr = NULL;
+	if (!gocore_loaded)
+		return DG_NOT_LOST;
+	GOCORE_CALL(lost = gocore.dg_lost(name, &srv, &cs));
+	if (lost != DG_LOST_RECONNECT)
+		return (DgLost) lost;
+	*connstr = pstrdup(cs);
+	free(cs);
+	if (srv != NULL)
+	{
+		*server = pstrdup(srv);
+		free(srv);
+	}
+	return DG_LOST_RECONNECT;
 }
 
 /* The Go core's counters as text, palloc'd (see dblink_debug_state). */

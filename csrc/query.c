@@ -108,7 +108,10 @@ query_begin(QueryTarget *qt, const char *sql, DgQueryMode mode, DirectCall *dc,
 			DgOp *op)
 {
 	const char *name = qt->arg ? dblink_connection_key(qt->arg, false) : NULL;
-	DirectOutcome outcome = dblink_direct_query(dc, name, sql, mode, op);
+	DirectOutcome outcome;
+
+	dblink_reconnect_if_lost(name);
+	outcome = dblink_direct_query(dc, name, sql, mode, op);
 
 	if (outcome == DIRECT_NONE)
 		*op = query_start(qt, name, sql, mode);

@@ -2,7 +2,8 @@
  *
  * settings.c
  *	  The library's settings: dblink.connect_timeout, dblink.remote_notices,
- *	  dblink.transient_pool_size and dblink.transient_idle_timeout.
+ *	  dblink.transient_pool_size, dblink.transient_idle_timeout and
+ *	  dblink.reconnect.
  *
  * They are GUCs of the shim, defined when it loads (also in the postmaster
  * with shared_preload_libraries: defining them needs no Go), and need no
@@ -27,6 +28,9 @@ int			dblink_connect_timeout = 0;
  */
 int			dblink_transient_pool_size = 0;
 int			dblink_transient_idle_timeout = 60;
+
+/* reopen a connection whose remote side went away while it was idle */
+bool		dblink_reconnect = false;
 
 /* what becomes of a remote NOTICE or WARNING (DblinkRemoteNotices) */
 int			dblink_remote_notices = DBLINK_NOTICES_LOG;
@@ -71,5 +75,12 @@ _PG_init(void)
 							60, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("dblink.reconnect",
+							 "Reopens a named or unnamed connection found lost at the start of a call.",
+							 "Only when nothing depended on the remote session: no remote transaction, cursor or async query.",
+							 &dblink_reconnect,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("dblink");
 }

@@ -80,7 +80,7 @@ func notify() {
 func dg_connect(name, connstr *C.const_char, opts *C.const_DgConnectOptions) (h C.DgOp) {
 	defer recoverOp(&h)
 	sess.ApplyPool(poolPolicy(&opts.pool))
-	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts)))
+	return handle(sess.Connect(optString(name), C.GoString(connstr), C.GoString(opts.server), settings(opts), opts.replace != 0))
 }
 
 // dg_query starts a query on a target; mode is a DgQueryMode. When the
@@ -278,6 +278,31 @@ func dg_has_connection(name *C.const_char) (found C.int) {
 		return 1
 	}
 	return 0
+}
+
+// dg_lost returns a DgLost for the connection (unnamed when name is
+// NULL); with DG_LOST_RECONNECT, *server (NULL for none) and *connstr are
+// what it was opened from (malloc()ed), to be opened again.
+//
+//export dg_lost
+func dg_lost(name *C.const_char, server, connstr **C.char) (lost C.int) {
+	*server, *connstr = nil, nil
+	defer recoverTo(func(string) { lost = C.DG_NOT_LOST })
+	srv, cs, st := sess.LostState(optString(name))
+	if st != session.Reconnect {
+		return C.int(st)
+	}
+	if *connstr = cString(cs); *connstr == nil {
+		return C.DG_NOT_LOST // refused: the call goes on and fails as it would
+	}
+	if srv != "" {
+		if *server = cString(srv); *server == nil {
+			C.free(unsafe.Pointer(*connstr))
+			*connstr = nil
+			return C.DG_NOT_LOST
+		}
+	}
+	return C.DG_LOST_RECONNECT
 }
 
 // dg_connection_names returns the named connections as one malloc()ed block

@@ -265,6 +265,14 @@ func (c *Conn) ConsumeInput() (more bool) {
 	return more
 }
 
+// Lost reports whether the remote side of an idle connection is gone: the
+// socket closed or reset, or the server sent a FATAL error while idle (read
+// here, with whatever else arrived). A connection in use is not judged.
+func (c *Conn) Lost() bool {
+	c.ConsumeInput()
+	return c.closed.Load() || peerGone(c.w.fd())
+}
+
 // TakeNotifications returns the oldest notifications received and not yet
 // taken, in arrival order, each once: at most n of them and about a
 // batch's bytes, so that handing them over is bounded work.

@@ -115,7 +115,7 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 	u := &entry{c: &conn.Conn{}}
 	s.reg.setUnnamed(u)
 	u.setActive(outer)
-	if it := s.Connect(nil, "dbname=x", "", config.Settings{}).Next(); it.Kind != Failed || pgerr.AsError(it.Err).SQLState != "55006" {
+	if it := s.Connect(nil, "dbname=x", "", config.Settings{}, false).Next(); it.Kind != Failed || pgerr.AsError(it.Err).SQLState != "55006" {
 		t.Fatalf("unnamed connect while in use: %+v", it)
 	}
 	if s.reg.get(nil) != u {

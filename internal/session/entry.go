@@ -16,6 +16,9 @@ import (
 type entry struct {
 	c      *conn.Conn
 	server string // the foreign server it was opened through, or ""
+	// connstr: the string it was opened with (the server's, resolved, when
+	// server is set): what a reconnect opens again
+	connstr string
 	// pending: the query sent with dblink_send_query and not yet read to
 	// its end
 	pending *asyncQuery

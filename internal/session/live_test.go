@@ -27,7 +27,7 @@ func liveSession(t *testing.T) *Session {
 	t.Cleanup(s.Shutdown)
 	name := "a"
 	connstr := fmt.Sprintf("host='%s' port='%s' user='%s' dbname=postgres application_name=dblink_go_live", host, port, user)
-	if it := finish(t, s.Connect(&name, connstr, "", config.Settings{})); it.Kind != Done {
+	if it := finish(t, s.Connect(&name, connstr, "", config.Settings{}, false)); it.Kind != Done {
 		t.Fatalf("connect: %v", it.Err)
 	}
 	return s

@@ -85,14 +85,16 @@ var (
 // turned into a config (files read) and the server reached.
 //
 // server labels the connection with the foreign server its string came
-// from ("" for none), for Connections.
-func (s *Session) Connect(name *string, connstr, server string, set config.Settings) Operation {
+// from ("" for none), for Connections. With replace (a reconnect), a named
+// connection replaces the one registered under its name as the unnamed
+// one always does, once it is made.
+func (s *Session) Connect(name *string, connstr, server string, set config.Settings, replace bool) Operation {
 	// contrib checks the password rule (which parses the string), then
 	// the name, then lets libpq parse and connect
-	if old := s.reg.get(nil); name == nil && old != nil && old.inUse() {
-		return s.failed(errInUse(nil))
+	if old := s.reg.get(name); (name == nil || replace) && old != nil && old.inUse() {
+		return s.failed(errInUse(name))
 	}
-	taken := name != nil && s.reg.get(name) != nil
+	taken := name != nil && !replace && s.reg.get(name) != nil
 	if taken && !set.RequirePassword {
 		return s.failed(errDuplicate)
 	}
@@ -109,17 +111,20 @@ func (s *Session) Connect(name *string, connstr, server string, set config.Setti
 			return it
 		}
 		it.Payload = nil
-		e := &entry{c: c, server: server}
+		e := &entry{c: c, server: server, connstr: connstr}
 		if name != nil {
 			c.SetLabel(*name, true)
 		}
-		if name == nil {
+		if name == nil || replace {
 			// not in use: checked at the start, and the backend ran no
 			// other call while it waited for the connect
-			if old := s.reg.setUnnamed(e); old != nil {
+			if old := s.reg.remove(name); old != nil {
 				s.forget(old)
 				old.c.CloseSoon()
 			}
+		}
+		if name == nil {
+			s.reg.setUnnamed(e)
 		} else if !s.reg.add(*name, e) {
 			c.CloseSoon()
 			return Item{Kind: Failed, Err: errDuplicate}

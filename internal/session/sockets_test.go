@@ -31,7 +31,7 @@ func waitSockets(t *testing.T, s *Session, want int) {
 func TestSocketsNotCountedForABadString(t *testing.T) {
 	s := newCountingSession()
 	name := "a"
-	o := s.Connect(&name, "no_such_option=1", "", config.Settings{})
+	o := s.Connect(&name, "no_such_option=1", "", config.Settings{}, false)
 	if s.Sockets() != 0 {
 		t.Fatalf("Sockets() = %d after a connect that failed before the network", s.Sockets())
 	}
@@ -51,7 +51,7 @@ func TestSocketsCountAConnectUntilItFails(t *testing.T) {
 	s := newCountingSession()
 	name := "a"
 	connstr := "host=127.0.0.1 dbname=x user=x port=" + strconv.Itoa(addr.Port)
-	o := s.Connect(&name, connstr, "", config.Settings{})
+	o := s.Connect(&name, connstr, "", config.Settings{}, false)
 	if it := finish(t, o); it.Kind != Failed {
 		t.Fatalf("got %v, want a failure", it.Kind)
 	}
@@ -76,7 +76,7 @@ func TestSocketsCountAnInterruptedConnect(t *testing.T) {
 	defer l.Close()
 	s := newCountingSession()
 	name := "a"
-	o := s.Connect(&name, "host=127.0.0.1 dbname=x user=x port="+strconv.Itoa(l.Addr().(*net.TCPAddr).Port), "", config.Settings{})
+	o := s.Connect(&name, "host=127.0.0.1 dbname=x user=x port="+strconv.Itoa(l.Addr().(*net.TCPAddr).Port), "", config.Settings{}, false)
 	if s.Sockets() != 1 {
 		t.Fatalf("Sockets() = %d while connecting, want 1", s.Sockets())
 	}
