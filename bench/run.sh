@@ -57,6 +57,7 @@ N_C=$(scaled 300)
 N_D=$(scaled 3000)
 N_S=$(scaled 200)
 N_K=$(scaled 30000)
+N_L=$(scaled 1000)
 Q_A="SELECT i, md5(i::text), ARRAY[i,i+1,i+2] FROM generate_series(1,$N_A) i"
 Q_B="SELECT repeat(md5(i::text), 32) FROM generate_series(1,$N_B) i"
 
@@ -132,7 +133,7 @@ median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR =
 # A job is one psql session running bench/sql/JOB.sql; it prints
 # `@@ metric value` lines.  JOB_ARGS: its psql variables; JOB_ROWS: the
 # row-count checks (metric=expected).
-JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced k_churn)
+JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced k_churn l_oneshot)
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	for j in $BENCH_ONLY; do
 		[[ -f $BENCH_DIR/sql/$j.sql ]] || { say "BENCH_ONLY: no job $j (one of: ${JOBS[*]})"; exit 2; }
@@ -142,10 +143,11 @@ fi
 declare -A JOB_ARGS=(
 	[a_persistent]="q" [a_transient]="q" [b_wide]="qb"
 	[c_connect]="nc" [d_exec]="nd" [d_query]="nd" [d_pinned]="nd" [e_first_call]=""
-	[f_spaced]="fs" [k_churn]="nk"
+	[f_spaced]="fs" [k_churn]="nk" [l_oneshot]="nl"
 )
 declare -A JOB_ROWS=(
 	[a_persistent]="a_rows=$N_A" [a_transient]="a2_rows=$N_A" [b_wide]="b_rows=$N_B"
+	[l_oneshot]="l_rows=$N_L"
 )
 # JOB_REPS: sessions per measurement for jobs too short to trust one of
 # (the recorded value is the median of those sessions).
@@ -153,7 +155,7 @@ declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
 	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
 	[d_exec]="d1" [d_query]="d2" [d_pinned]="d1s d1x" [e_first_call]="e e0"
-	[f_spaced]="i ic ir j jr" [k_churn]="k"
+	[f_spaced]="i ic ir j jr" [k_churn]="k" [l_oneshot]="l lr"
 )
 
 # run_job SIDE JOB RUN: one measurement; records VAL or JOB_ERR.
@@ -168,6 +170,7 @@ run_job() {
 		nd) args+=( -v "n=$N_D" ) ;;
 		fs) args+=( -v "ns=$N_S" -v "nd=$N_D" ) ;;
 		nk) args+=( -v "n=$N_K" ) ;;
+		nl) args+=( -v "n=$N_L" ) ;;
 		esac
 	done
 	out=$DBLINK_TMP/out-$side-$job-$run.txt
@@ -295,6 +298,8 @@ METRICS=(
 	"j|(j) our backend's CPU per call, 3,000 in a row|us|ratio:0.8"
 	"jr|(j) remote backend's CPU per call, 3,000 in a row|us|ratio:1.0"
 	"k|(k) backend RssAnon after ${N_K} connect+disconnect|kB|plus:3"
+	"l|(l) ${N_L} one-shot INSERTs, TCP+scram, pooled|ms|ratio:0.1"
+	"lr|(l') remote sessions that served (l)|n|info"
 )
 
 LINE_FMT='%-48s %12s %12s %8s %12s  %s\n'
