@@ -160,6 +160,15 @@ fakepg_start() {
 # q SQL: one statement in a new session of the current cluster; its output.
 q() { "$PSQL" -X -q -At -d postgres -c "$1" 2>&1; }
 
+# sq: the SQL on stdin in a new session; what psql printed, also in OUT.
+# val KEY: the value of OUT's first line "KEY|value"; has TEXT: OUT has it.
+sq() {
+	OUT=$(timeout 60 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
+	printf '%s\n' "$OUT"
+}
+val() { sed -n "s/^$1|//p" <<<"$OUT" | head -n1; }
+has() { [[ $OUT == *"$1"* ]]; }
+
 # hostile_setup NAME: for a test on its own cluster NAME (own_cluster) that
 # plays a hostile server: log_off (where the cluster's log stands now), the
 # fake server (fakepg_start), dblink created, and an exit trap that also

@@ -49,12 +49,6 @@ hostile_setup direct
 q "CREATE FUNCTION dblink_debug_state() RETURNS text AS '\$libdir/dblink', 'dblink_debug_state' LANGUAGE C" >/dev/null
 q "ALTER EXTENSION dblink UPDATE TO '1.3'" >/dev/null
 
-# sq: SQL on stdin in a new session; what psql printed, in OUT too.
-sq() {
-	OUT=$(timeout 60 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
-	printf '%s\n' "$OUT"
-}
-has() { [[ $OUT == *"$1"* ]]; }
 line() { grep -qxF -- "$1" <<<"$OUT"; }
 # counts: the shim's counters, as "answered adopted"
 counts='SELECT $$counts|$$ || substring(dblink_debug_state() from $$direct_answered=(\d+)$$) || $$ $$ || substring(dblink_debug_state() from $$direct_adopted=(\d+)$$);'

@@ -39,13 +39,6 @@ own_cluster pool
 q "CREATE EXTENSION dblink" >/dev/null
 log_off=$(stat -c %s "$LOGFILE")
 
-# sq: SQL on stdin in a new session; what psql printed, in OUT too.
-sq() {
-	OUT=$(timeout 60 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
-	printf '%s\n' "$OUT"
-}
-# val KEY: the value of OUT's line "KEY|value"
-val() { sed -n "s/^$1|//p" <<<"$OUT" | head -n1; }
 # remote APP: how many remote backends have application_name APP
 remote() { q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'"; }
 S="dbname=postgres application_name=pool_t"

@@ -34,13 +34,6 @@ own_cluster reconnect
 q "CREATE EXTENSION dblink" >/dev/null
 log_off=$(stat -c %s "$LOGFILE")
 
-# sq: SQL on stdin in a new session; what psql printed, in OUT too.
-sq() {
-	OUT=$(timeout 60 "$PSQL" -X -q -At -v VERBOSITY=default -d postgres 2>&1)
-	printf '%s\n' "$OUT"
-}
-val() { sed -n "s/^$1|//p" <<<"$OUT" | head -n1; }
-has() { [[ $OUT == *"$1"* ]]; }
 # kill APP: terminate the remote backends with application_name APP, and
 # wait until they are gone
 kill_remote() {
