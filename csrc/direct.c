@@ -297,6 +297,7 @@ direct_round_trip(DirectCall *dc, const char *msg, int msglen, int *unsent)
 {
 	DgDirect   *d = dc->d;
 	ssize_t		n;
+	bool		wait = true;
 
 	n = send(d->fd, msg, msglen, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n > 0)
@@ -305,10 +306,22 @@ direct_round_trip(DirectCall *dc, const char *msg, int msglen, int *unsent)
 	if (*unsent > 0)
 		return SCAN_OTHER;		/* a full socket, or a broken one */
 
+	/*
+	 * The answer to a query that just went out whole cannot be there yet: a
+	 * read now would mostly find nothing (measured: 4 in 5 calls), so the
+	 * first thing is the wait, which returns at once if it is.
+	 */
 	for (;;)
 	{
 		DirectScan	scan;
 
+		if (wait)
+		{
+			dblink_wait_socket(d->fd, d->wait_id);
+			if (InterruptPending)
+				return SCAN_OTHER;	/* the Go core cancels the query */
+			wait = false;
+		}
 		if (dc->len == dc->cap)
 		{
 			if (dc->cap >= DIRECT_MAX_ANSWER)
@@ -321,9 +334,7 @@ direct_round_trip(DirectCall *dc, const char *msg, int msglen, int *unsent)
 			return SCAN_OTHER;	/* the Go core reads the end or error */
 		if (n < 0)
 		{
-			dblink_wait_socket(d->fd, d->wait_id);
-			if (InterruptPending)
-				return SCAN_OTHER;	/* the Go core cancels the query */
+			wait = true;
 			continue;
 		}
 		d->bytes_received += n;

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (p *pool) apply(pol PoolPolicy, now time.Time) {
 func (p *pool) take(key string) *pooled {
 	for i := len(p.idle) - 1; i >= 0; i-- {
 		if pc := p.idle[i]; pc.key == key {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			p.idle = slices.Delete(p.idle, i, i+1)
 			return pc
 		}
 	}
