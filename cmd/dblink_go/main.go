@@ -388,7 +388,7 @@ func dg_remote_sockets() (n C.int) {
 //export dg_check_password
 func dg_check_password(connstr *C.const_char, opts *C.const_DgConnectOptions) (e *C.DgError) {
 	defer recoverTo(func(string) { e = nil }) // the connect checks again
-	if err := session.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
+	if err := sess.CheckPassword(C.GoString(connstr), settings(opts)); err != nil {
 		return cError(session.AsError(err))
 	}
 	return nil

@@ -6,6 +6,7 @@ package config
 // libpq's messages and applied to the Config by hand.
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -43,6 +44,18 @@ type Settings struct {
 	// them, as libpq 18 does with scram_client_key and scram_server_key.
 	// With require_auth=scram-sha-256 they satisfy the password rule.
 	ScramKeys *ScramKeys
+}
+
+// Equal reports whether s and o would make the same connection.
+func (s Settings) Equal(o Settings) bool {
+	if s.ClientEncoding != o.ClientEncoding || s.RequirePassword != o.RequirePassword || s.ConnectTimeout != o.ConnectTimeout {
+		return false
+	}
+	a, b := s.ScramKeys, o.ScramKeys
+	if a == nil || b == nil {
+		return a == b
+	}
+	return bytes.Equal(a.ClientKey, b.ClientKey) && bytes.Equal(a.ServerKey, b.ServerKey)
 }
 
 // scramPassthrough reports whether the login's SCRAM keys stand in for the

@@ -125,6 +125,7 @@ func (s *Session) ApplyPool(pol PoolPolicy) { s.pool.apply(pol, time.Now()) }
 // connstr. Its final item carries the connection, which repool keeps or
 // closes on the backend's thread.
 func (s *Session) pooledWork(pc *pooled, key, connstr, sql string, mode conn.Mode, set config.Settings) workFunc {
+	plan := s.prepared(connstr, set)
 	return func(ctx context.Context, emit emitFunc) Item {
 		k := sink{emit: emit, enc: s.enc}
 		if pc != nil {
@@ -144,7 +145,7 @@ func (s *Session) pooledWork(pc *pooled, key, connstr, sql string, mode conn.Mod
 				return Item{Kind: Failed, Err: ctx.Err()}
 			}
 		}
-		c, err := openCounted(s.reserveSocket(), func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
+		c, err := openCounted(s.reserveSocket(), func() (*conn.Conn, error) { return connectTo(ctx, plan, connstr, set) })
 		if err != nil {
 			return Item{Kind: Failed, Err: err}
 		}

@@ -63,6 +63,8 @@ type Session struct {
 	sockets atomic.Int64
 	// tokens numbers registrations for the shim (conn.Direct.Token)
 	tokens uint64
+	// checked: the plan of the last CheckPassword, for the connect after it
+	checked checkedPlan
 	// pool: one-shot connections kept for reuse (pool.go); backend's
 	// thread only
 	pool pool
@@ -98,7 +100,10 @@ func (s *Session) Connect(name *string, connstr, server string, set config.Setti
 	if taken && !set.RequirePassword {
 		return s.failed(errDuplicate)
 	}
-	plan, err := config.Prepare(connstr, set)
+	plan, err := s.prepared(connstr, set), error(nil)
+	if plan == nil {
+		plan, err = config.Prepare(connstr, set)
+	}
 	if err == nil && taken {
 		err = errDuplicate
 	}
@@ -304,9 +309,9 @@ func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, receiv
 
 // transientWork runs sql on a connection to connstr opened for it alone.
 func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set config.Settings) workFunc {
-	release := s.reserveSocket()
+	release, plan := s.reserveSocket(), s.prepared(connstr, set)
 	return func(ctx context.Context, emit emitFunc) Item {
-		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Connect(ctx, connstr, set) })
+		c, err := openCounted(release, func() (*conn.Conn, error) { return connectTo(ctx, plan, connstr, set) })
 		if err != nil {
 			return Item{Kind: Failed, Err: err}
 		}

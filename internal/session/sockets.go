@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"sync"
 
 	"github.com/dblink-go/dblink/internal/config"
@@ -46,15 +47,48 @@ func openCounted(release func(), open func() (*conn.Conn, error)) (c *conn.Conn,
 // contrib makes before it reserves the connection's slot: the error a
 // non-superuser gets for a string without a password (or one that does not
 // parse), else nil. Any other problem of the string is reported by the
-// connect itself, after the slot, as libpq reports it.
-func CheckPassword(connstr string, set config.Settings) error {
+// connect itself, after the slot, as libpq reports it. The plan it made
+// serves the connect that follows (prepared), so the string is parsed once.
+func (s *Session) CheckPassword(connstr string, set config.Settings) error {
+	s.checked = checkedPlan{}
 	if !set.RequirePassword {
 		return nil
 	}
-	_, err := config.Prepare(connstr, set)
-	// 2F003 is what Prepare returns for the password rule and nothing else
-	if err != nil && pgerr.AsError(err).SQLState == "2F003" {
-		return err
+	plan, err := config.Prepare(connstr, set)
+	if err != nil {
+		// 2F003 is what Prepare returns for the password rule and nothing else
+		if pgerr.AsError(err).SQLState == "2F003" {
+			return err
+		}
+		return nil
 	}
+	s.checked = checkedPlan{connstr: connstr, set: set, plan: plan}
 	return nil
+}
+
+// checkedPlan is the plan the last CheckPassword made.
+type checkedPlan struct {
+	connstr string
+	set     config.Settings
+	plan    *config.Plan
+}
+
+// prepared returns, once, the plan CheckPassword made for connstr and set,
+// or nil.
+func (s *Session) prepared(connstr string, set config.Settings) *config.Plan {
+	c := s.checked
+	s.checked = checkedPlan{}
+	if c.plan == nil || c.connstr != connstr || !c.set.Equal(set) {
+		return nil
+	}
+	return c.plan
+}
+
+// connectTo opens a connection to connstr, from the plan CheckPassword
+// made for it when there is one.
+func connectTo(ctx context.Context, plan *config.Plan, connstr string, set config.Settings) (*conn.Conn, error) {
+	if plan != nil {
+		return conn.Open(ctx, plan)
+	}
+	return conn.Connect(ctx, connstr, set)
 }

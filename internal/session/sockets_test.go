@@ -102,17 +102,34 @@ func TestOpenCountedReleasesOnFailureAndPanic(t *testing.T) {
 }
 
 func TestCheckPassword(t *testing.T) {
+	s := New(func() {}, Encoder{})
 	rule := config.Settings{RequirePassword: true}
-	if err := CheckPassword("dbname=x", rule); err == nil || pgerr.AsError(err).SQLState != "2F003" {
+	if err := s.CheckPassword("dbname=x", rule); err == nil || pgerr.AsError(err).SQLState != "2F003" {
 		t.Fatalf("no password under the rule: got %v", err)
 	}
-	if err := CheckPassword("dbname=x password=y", rule); err != nil {
+	if s.prepared("dbname=x", rule) != nil {
+		t.Fatal("a refused string left a plan")
+	}
+	if err := s.CheckPassword("dbname=x password=y", rule); err != nil {
 		t.Fatalf("with a password: got %v", err)
 	}
-	if err := CheckPassword("dbname=x port=bad password=y", rule); err != nil {
+	// the plan serves the connect that follows, once, for the same string
+	// and settings only
+	if s.prepared("dbname=x password=z", rule) != nil || s.prepared("dbname=x password=y", rule) != nil {
+		t.Fatal("a plan served another string, or outlived its first use")
+	}
+	s.CheckPassword("dbname=x password=y", rule)
+	if s.prepared("dbname=x password=y", config.Settings{RequirePassword: true, ConnectTimeout: 3}) != nil {
+		t.Fatal("a plan served other settings")
+	}
+	s.CheckPassword("dbname=x password=y", rule)
+	if s.prepared("dbname=x password=y", rule) == nil {
+		t.Fatal("the checked plan was not kept for the connect")
+	}
+	if err := s.CheckPassword("dbname=x port=bad password=y", rule); err != nil {
 		t.Fatalf("other problems are the connect's to report: got %v", err)
 	}
-	if err := CheckPassword("dbname=x", config.Settings{}); err != nil {
-		t.Fatalf("superuser: got %v", err)
+	if err := s.CheckPassword("dbname=x", config.Settings{}); err != nil || s.prepared("dbname=x", config.Settings{}) != nil {
+		t.Fatalf("superuser: got %v, or a plan", err)
 	}
 }
