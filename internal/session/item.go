@@ -35,7 +35,7 @@ const (
 	ResultEnd Kind = 5
 )
 
-// Item is one thing an Op produced.
+// Item is one thing an operation produced.
 type Item struct {
 	Kind     Kind
 	ResultNo int    // Command: which result of the query string
