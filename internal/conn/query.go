@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/dblink-go/dblink/internal/pgerr"
-	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Mode says how Query treats the results of a query string.
@@ -107,39 +106,13 @@ func (c *Conn) QueryReset(ctx context.Context, sql string, mode Mode, sink Sink)
 		return Outcome{}, err, ResetBroken
 	}
 	defer c.release()
+	reset, q := c.w.newRun(resetSQL, ModeExec), c.w.newRun(sql, mode)
+	reset.then = q
+	_, rerr := c.run(ctx, reset, discard{})
 	if c.closed.Load() {
-		return Outcome{}, pgerr.LostConnection, ResetBroken
-	}
-	w := c.w
-	reset, q := w.newRun(resetSQL, ModeExec), w.newRun(sql, mode)
-	reset.followed = true
-	w.sk.setNonblock(false)
-	buf, err := (&pgproto3.Query{String: resetSQL}).Encode(nil)
-	if err == nil {
-		buf, err = (&pgproto3.Query{String: sql}).Encode(buf)
-	}
-	if err != nil {
-		return Outcome{}, err, ResetBroken
-	}
-	if w.flushBlocking() != nil {
-		c.closed.Store(true)
-		return Outcome{}, pgerr.LostConnection, ResetBroken
-	}
-	reset.sent, q.sent = true, true
-	w.queries.Add(1)
-	if _, err := w.nc.Write(buf); err != nil {
-		c.closed.Store(true)
-		return Outcome{}, pgerr.LostConnection, ResetBroken
-	}
-	_, rerr := c.stream(ctx, reset, discard{})
-	if reset.Broken() {
-		c.closed.Store(true)
 		return Outcome{}, rerr, ResetBroken
 	}
-	out, err := c.stream(ctx, q, sink)
-	if q.Broken() {
-		c.closed.Store(true)
-	}
+	out, err := c.run(ctx, q, sink)
 	if rerr != nil {
 		return out, err, ResetRefused
 	}
@@ -154,10 +127,15 @@ func (discard) Command(int, string) bool { return true }
 func (discard) ResultEnd(int) bool       { return true }
 
 func (c *Conn) query(ctx context.Context, sql string, mode Mode, sink Sink) (Outcome, error) {
+	return c.run(ctx, c.w.newRun(sql, mode), sink)
+}
+
+// run streams q's results on a connection not known to be lost, and
+// notes a connection q broke.
+func (c *Conn) run(ctx context.Context, q *Run, sink Sink) (Outcome, error) {
 	if c.closed.Load() {
 		return Outcome{}, pgerr.LostConnection
 	}
-	q := c.w.newRun(sql, mode)
 	out, err := c.stream(ctx, q, sink)
 	if q.Broken() {
 		c.closed.Store(true)

@@ -56,10 +56,11 @@ type Run struct {
 	err       error
 	finished  bool
 	broken    bool // the connection is unusable
-	// followed: another query's answer comes after this one's (sent in
-	// the same write): input after its ReadyForQuery is that answer, not
-	// an idle connection's
-	followed bool
+	// then: a query sent in the same write as this one (its Query message
+	// right after this one's), whose answer follows this one's: input
+	// after this one's ReadyForQuery is that answer, not an idle
+	// connection's
+	then *Run
 }
 
 // runState is where a response stands in the simple-query protocol; a
@@ -131,8 +132,13 @@ func (q *Run) sendQuery() {
 		return
 	}
 	q.sent = true
-	q.w.queries.Add(1)
-	if err := q.w.send(&pgproto3.Query{String: q.sql}); err != nil {
+	q.w.queries.Add(1) // with a then, one query of the caller's
+	msgs := []pgproto3.FrontendMessage{&pgproto3.Query{String: q.sql}}
+	if q.then != nil {
+		q.then.sent = true
+		msgs = append(msgs, &pgproto3.Query{String: q.then.sql})
+	}
+	if err := q.w.send(msgs...); err != nil {
 		q.fail(pgerr.LostConnection)
 	}
 }
@@ -341,7 +347,7 @@ func (q *Run) readyForQuery(body []byte) {
 	q.w.tx.Store(uint32(body[0]))
 	q.out.Styles = q.w.styles()
 	q.finished = true
-	if q.followed {
+	if q.then != nil {
 		return
 	}
 	if err := q.w.idle(); err != nil {

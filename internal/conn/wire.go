@@ -317,12 +317,15 @@ func (w *wire) handleNotice(n *pgconn.Notice) {
 }
 
 // send writes a frontend message.
-func (w *wire) send(msg pgproto3.FrontendMessage) error {
-	buf, err := msg.Encode(nil)
-	if err != nil {
-		return err
+func (w *wire) send(msgs ...pgproto3.FrontendMessage) error {
+	var buf []byte
+	for _, m := range msgs {
+		var err error
+		if buf, err = m.Encode(buf); err != nil {
+			return err
+		}
 	}
-	_, err = w.nc.Write(buf)
+	_, err := w.nc.Write(buf)
 	return err
 }
 
