@@ -120,13 +120,33 @@ func (p *pool) closeAll() []*conn.Conn {
 // closed.
 func (s *Session) ApplyPool(pol PoolPolicy) { s.pool.apply(pol, time.Now()) }
 
-// pooledWork runs sql on a one-shot connection with key: the pooled
-// connection pc when there is one (reset first), else a new one to
-// connstr. Its final item carries the connection, which repool keeps or
-// closes on the backend's thread.
-func (s *Session) pooledWork(pc *pooled, key, connstr, sql string, mode conn.Mode, set config.Settings) workFunc {
-	plan := s.prepared(connstr, set)
-	return func(ctx context.Context, emit emitFunc) Item {
+// oneShot runs sql on a one-shot connection (t.Transient): a pooled one
+// with the same key when the pool has it, reset first, else a new one.
+// The final item carries the connection, which repool keeps or closes on
+// the backend's thread.
+func (s *Session) oneShot(t Target, sql string, mode conn.Mode, set config.Settings) Operation {
+	s.ApplyPool(t.Pool)
+	plan, err := s.plan(t.ConnStr, set)
+	if err != nil {
+		return s.failed(err)
+	}
+	var pc *pooled
+	key := ""
+	if t.Pool.Size > 0 {
+		key = poolKey(t.ConnStr, t.LocalUser, set)
+		pc = s.pool.take(key)
+	}
+	var release func()
+	if pc == nil {
+		// counted from now, as the shim holds a slot for it from now
+		release = s.reserveSocket()
+	}
+	return s.start(s.repool, func(ctx context.Context, emit emitFunc) (it Item) {
+		defer func() {
+			if pc != nil && it.Payload == nil { // a panic: nobody else closes it
+				pc.c.CloseSoon()
+			}
+		}()
 		k := sink{emit: emit, enc: s.enc}
 		if pc != nil {
 			out, err, how := pc.c.QueryReset(ctx, sql, mode, k)
@@ -136,22 +156,28 @@ func (s *Session) pooledWork(pc *pooled, key, connstr, sql string, mode conn.Mod
 				return oneShotEnd(pc, out, err)
 			case conn.ResetRefused:
 				pc.c.CloseSoon()
+				pc = nil
 				return oneShotEnd(nil, out, err)
 			}
-			// broken before anything ran (the remote restarted, the
-			// socket closed): connect afresh, unseen by the caller
+			// broken before anything ran (the remote restarted, the socket
+			// closed): connect afresh, unseen by the caller, counted before
+			// the broken one stops counting
+			release = s.reserveSocket()
 			pc.c.CloseSoon()
+			pc = nil
 			if ctx.Err() != nil {
+				release()
 				return Item{Kind: Failed, Err: ctx.Err()}
 			}
 		}
-		c, err := openCounted(s.reserveSocket(), func() (*conn.Conn, error) { return connectTo(ctx, plan, connstr, set) })
+		c, err := openCounted(release, func() (*conn.Conn, error) { return conn.Open(ctx, plan) })
 		if err != nil {
 			return Item{Kind: Failed, Err: err}
 		}
+		pc = &pooled{key: key, c: c}
 		out, err := c.Query(ctx, sql, mode, k)
-		return oneShotEnd(&pooled{key: key, c: c}, out, err)
-	}
+		return oneShotEnd(pc, out, err)
+	})
 }
 
 // oneShotEnd is the final item of a one-shot call, carrying its

@@ -100,10 +100,7 @@ func (s *Session) Connect(name *string, connstr, server string, set config.Setti
 	if taken && !set.RequirePassword {
 		return s.failed(errDuplicate)
 	}
-	plan, err := s.prepared(connstr, set), error(nil)
-	if plan == nil {
-		plan, err = config.Prepare(connstr, set)
-	}
+	plan, err := s.plan(connstr, set)
 	if err == nil && taken {
 		err = errDuplicate
 	}
@@ -230,12 +227,7 @@ func (s *Session) Names() []string { return s.reg.names() }
 // nil when t.IfExists and the connection does not exist.
 func (s *Session) Query(t Target, sql string, mode conn.Mode, set config.Settings) Operation {
 	if t.Transient {
-		s.ApplyPool(t.Pool)
-		if t.Pool.Size == 0 {
-			return s.start(nil, s.transientWork(t.ConnStr, sql, mode, set))
-		}
-		key := poolKey(t.ConnStr, t.LocalUser, set)
-		return s.start(s.repool, s.pooledWork(s.pool.take(key), key, t.ConnStr, sql, mode, set))
+		return s.oneShot(t, sql, mode, set)
 	}
 	var e *entry
 	if t.Named {
@@ -305,24 +297,6 @@ func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, receiv
 	f := &fastQuery{s: s, e: e, sql: sql, mode: mode, q: q}
 	e.setActive(f)
 	return f
-}
-
-// transientWork runs sql on a connection to connstr opened for it alone.
-func (s *Session) transientWork(connstr, sql string, mode conn.Mode, set config.Settings) workFunc {
-	release, plan := s.reserveSocket(), s.prepared(connstr, set)
-	return func(ctx context.Context, emit emitFunc) Item {
-		c, err := openCounted(release, func() (*conn.Conn, error) { return connectTo(ctx, plan, connstr, set) })
-		if err != nil {
-			return Item{Kind: Failed, Err: err}
-		}
-		defer c.CloseSoon()
-		out, err := c.Query(ctx, sql, mode, sink{emit: emit, enc: s.enc})
-		if err != nil {
-			return Item{Kind: Failed, Err: pgerr.EndedByServer(err)}
-		}
-		return Item{Kind: Done, Text: out.Tag, HadRows: out.HadRows,
-			DateStyle: out.Styles.DateStyle, IntervalStyle: out.Styles.IntervalStyle}
-	}
 }
 
 // sink forwards a query's stream to the operation, encoding batches on the

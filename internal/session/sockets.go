@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"sync"
 
 	"github.com/dblink-go/dblink/internal/config"
@@ -84,11 +83,11 @@ func (s *Session) prepared(connstr string, set config.Settings) *config.Plan {
 	return c.plan
 }
 
-// connectTo opens a connection to connstr, from the plan CheckPassword
-// made for it when there is one.
-func connectTo(ctx context.Context, plan *config.Plan, connstr string, set config.Settings) (*conn.Conn, error) {
-	if plan != nil {
-		return conn.Open(ctx, plan)
+// plan is the plan of connstr: the one CheckPassword made for it, or a
+// new one.
+func (s *Session) plan(connstr string, set config.Settings) (*config.Plan, error) {
+	if p := s.prepared(connstr, set); p != nil {
+		return p, nil
 	}
-	return conn.Connect(ctx, connstr, set)
+	return config.Prepare(connstr, set)
 }
