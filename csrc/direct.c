@@ -438,7 +438,6 @@ dblink_direct_query(DirectCall *dc, const char *name, const char *sql,
 	return DIRECT_ADOPTED;
 }
 
-/* The counts of dblink_debug_state(). */
 /*
  * What the shim can tell of a registered connection (unnamed when name is
  * NULL) by itself, for dblink.reconnect: a connection published idle with
@@ -464,6 +463,7 @@ dblink_direct_presence(const char *name)
 	return DIRECT_QUIET;
 }
 
+/* The counts of dblink_debug_state(). */
 void
 dblink_direct_counts(int64 *answered, int64 *adopted)
 {
