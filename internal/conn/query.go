@@ -88,7 +88,8 @@ const (
 	ResetBroken
 	// ResetRefused: the server refused the reset; the query ran all the
 	// same (its answer is the outcome), and the connection must not be
-	// reused.
+	// reused. Also when the answer was not the reset's: the connection is
+	// given up, and the error says so.
 	ResetRefused
 )
 
@@ -108,9 +109,17 @@ func (c *Conn) QueryReset(ctx context.Context, sql string, mode Mode, sink Sink)
 	defer c.release()
 	reset, q := c.w.newRun(resetSQL, ModeExec), c.w.newRun(sql, mode)
 	reset.then = q
-	_, rerr := c.run(ctx, reset, discard{})
+	rout, rerr := c.run(ctx, reset, discard{})
 	if c.closed.Load() {
 		return Outcome{}, rerr, ResetBroken
+	}
+	if rerr == nil && (rout.Tag != resetSQL || rout.HadRows) {
+		// not the reset's answer: a server out of step (an answer it owed
+		// from before, a ReadyForQuery too many) would have the call's
+		// statement read the reset's answer as its own
+		c.closed.Store(true)
+		c.w.nc.Close()
+		return Outcome{}, protocolViolation("server answered DISCARD ALL with %q", rout.Tag), ResetRefused
 	}
 	out, err := c.run(ctx, q, sink)
 	if rerr != nil {

@@ -20,8 +20,8 @@ func (k *rowsSink) ResultEnd(int) bool       { return true }
 // A reused connection's reset and the call's statement go out in one
 // write, DISCARD ALL first, and both answers are read in turn: how the
 // reset ends decides whether the connection may be kept (ResetDone), must
-// be dropped after the statement ran (ResetRefused), or broke before
-// either ran (ResetBroken).
+// be dropped after the statement ran (ResetRefused; also when the answer
+// is not the reset's), or broke before either ran (ResetBroken).
 func TestQueryReset(t *testing.T) {
 	sent, _ := (&pgproto3.Query{String: "DISCARD ALL"}).Encode(nil)
 	sent, _ = (&pgproto3.Query{String: "SELECT 1"}).Encode(sent)
@@ -41,6 +41,9 @@ func TestQueryReset(t *testing.T) {
 		{"done", append(append([]byte{}, resetOK...), answer...), ResetDone, 1},
 		{"refused", append(append([]byte{}, resetRefused...), answer...), ResetRefused, 1},
 		{"broken", nil, ResetBroken, 0},
+		// a server out of step: a row answer where the reset's belongs
+		// (one it owed from before) must not become the statement's
+		{"out of step", append(append([]byte{}, answer...), resetOK...), ResetRefused, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, sc := tcpConn(t)
@@ -62,7 +65,12 @@ func TestQueryReset(t *testing.T) {
 			if how != tc.want || len(k.rows) != tc.rows {
 				t.Fatalf("outcome %v, rows %v, want %v and %d rows (%+v, %v)", how, k.rows, tc.want, tc.rows, out, err)
 			}
-			if how != ResetBroken && (err != nil || out.Tag != "SELECT 1") {
+			switch {
+			case tc.rows == 0 && how != ResetBroken:
+				if err == nil || !c.IsClosed() {
+					t.Fatalf("out of step: error %v, closed %v", err, c.IsClosed())
+				}
+			case how != ResetBroken && (err != nil || out.Tag != "SELECT 1"):
 				t.Fatalf("the statement's outcome: %+v %v", out, err)
 			}
 			if reusable := how == ResetDone && c.TxStatus() == 'I' && !c.IsClosed(); reusable != (tc.want == ResetDone) {

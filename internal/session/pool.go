@@ -134,7 +134,12 @@ func (s *Session) oneShot(t Target, sql string, mode conn.Mode, set config.Setti
 	key := ""
 	if t.Pool.Size > 0 {
 		key = poolKey(t.ConnStr, t.LocalUser, set)
-		pc = s.pool.take(key)
+		if pc = s.pool.take(key); pc != nil && pc.c.Lost() {
+			// gone, or something arrived while it was idle (a FATAL, an
+			// answer it had no business sending): connect afresh
+			pc.c.CloseSoon()
+			pc = nil
+		}
 	}
 	var release func()
 	if pc == nil {
