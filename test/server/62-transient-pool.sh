@@ -47,6 +47,7 @@ BEGIN
 		SELECT count(*) INTO n FROM pg_stat_activity WHERE application_name LIKE app AND pid <> pg_backend_pid();
 		EXIT WHEN n = 0;
 		PERFORM pg_sleep(0.02);
+		PERFORM pg_stat_clear_snapshot(); -- else the loop sees one snapshot
 	END LOOP;
 	RETURN n;
 END \$\$" >/dev/null

@@ -38,7 +38,7 @@ log_off=$(stat -c %s "$LOGFILE")
 # wait until they are gone
 kill_remote() {
 	echo "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1';"
-	echo "DO \$\$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '$1'); PERFORM pg_sleep(0.02); END LOOP; END \$\$;"
+	echo "DO \$\$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '$1'); PERFORM pg_sleep(0.02); PERFORM pg_stat_clear_snapshot(); END LOOP; END \$\$;"
 }
 LOST='server closed the connection unexpectedly'
 
