@@ -68,7 +68,7 @@ func (c *Conn) DirectBusy() bool {
 
 // DirectSucceeded reports, once, whether the shim has made a round trip
 // since the last call: libpq's error text is empty again then. It may run
-// on a goroutine that adds a large result's failure to that text.
+// on a goroutine that adds the failure of a result it reads to that text.
 func (c *Conn) DirectSucceeded() bool {
 	d := c.direct.Load()
 	return d != nil && atomic.SwapUint32(&d.Succeeded, 0) != 0
@@ -84,7 +84,7 @@ func (c *Conn) publish() {
 	}
 	d.State = DirectOff
 	ds, is := w.params["DateStyle"], w.params["IntervalStyle"]
-	if c.closed.Load() || w.sk.raw == nil || w.nc != w.sk || w.r != len(w.in) ||
+	if c.closed.Load() || w.sk.fd < 0 || w.nc != w.sk || w.r != len(w.in) ||
 		len(w.sk.out) > 0 || len(ds) >= StyleLen || len(is) >= StyleLen {
 		return
 	}

@@ -362,7 +362,7 @@ func (q *Run) runBlocking(ctx context.Context, on func(Event) bool) {
 	w := q.w
 	w.sk.setNonblock(false)
 	fired := w.watch(ctx)
-	if err := w.flushBlocking(); err != nil {
+	if err := w.sk.flushBlocking(); err != nil {
 		q.fail(pgerr.LostConnection)
 	}
 	q.sendQuery()

@@ -107,9 +107,9 @@ func newWire(pg *pgconn.PgConn, notify func(Notification), notice func(*pgconn.N
 	w.sk, _ = nc.(*sock)
 	if w.sk == nil {
 		// not dialed through Open's wrapper (tests): stay blocking
-		w.sk = newSock(nc)
-		w.sk.raw = nil
+		w.sk = &sock{Conn: nc, fd: -1}
 	}
+	w.sk.detach()
 	if w.params == nil {
 		w.params = map[string]string{}
 	}
@@ -118,7 +118,7 @@ func newWire(pg *pgconn.PgConn, notify func(Notification), notice func(*pgconn.N
 
 // fd is the socket the backend waits on, or -1.
 func (w *wire) fd() int {
-	if w.sk.raw == nil || w.sk.isShut() {
+	if w.sk.fd < 0 || w.sk.isShut() {
 		return -1 // a closed socket's number may be another file's now
 	}
 	return w.sk.fd
@@ -259,7 +259,7 @@ func (w *wire) recv() (typ byte, body []byte, ok bool, err error) {
 // (reported by closed true). It parses at most workPerCall; more reports
 // that input may be left for another call.
 func (w *wire) consumeInput() (closed, more bool) {
-	if w.sk.raw == nil {
+	if w.sk.fd < 0 {
 		return false, false
 	}
 	w.sk.setNonblock(true)
@@ -329,22 +329,11 @@ func (w *wire) send(msgs ...pgproto3.FrontendMessage) error {
 	return err
 }
 
-// flushBlocking writes output a non-blocking step queued.
-func (w *wire) flushBlocking() error {
-	if len(w.sk.out) == 0 {
-		return nil
-	}
-	n, err := w.sk.Conn.Write(w.sk.out)
-	w.sk.sent.Add(int64(n))
-	w.sk.out = w.sk.out[:0]
-	return err
-}
-
 // terminate sends Terminate (within a short deadline) and closes.
 func (w *wire) terminate(deadline time.Time) {
 	w.sk.setNonblock(false)
 	_ = w.nc.SetDeadline(deadline)
-	if w.flushBlocking() == nil {
+	if w.sk.flushBlocking() == nil {
 		_ = w.send(&pgproto3.Terminate{})
 	}
 	w.nc.Close()

@@ -42,6 +42,7 @@ func (c *chunkConn) SetWriteDeadline(time.Time) error { return nil }
 
 func testWire(nc net.Conn) *wire {
 	sk := newSock(nc)
+	sk.detach() // as newWire does
 	return &wire{nc: sk, sk: sk, params: map[string]string{"DateStyle": "ISO, MDY"}}
 }
 
