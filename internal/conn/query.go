@@ -354,15 +354,10 @@ func (c *Conn) Abandon(q *Run, cancel bool) {
 // full reports whether b was cut at a batch limit: its result is large.
 func (b *Batch) full() bool { return len(b.Data) >= batchBytes || len(b.Offsets) >= batchValues }
 
-// Large reports whether ev is a batch cut at the size limit, the sign of
-// a result worth reading on a goroutine (see Continue).
-func (ev Event) Large() bool { return ev.Kind == EvRows && ev.Batch != nil && ev.Batch.full() }
-
 // Continue runs the rest of q, taken with TryStart, on the calling
 // goroutine with blocking reads, streaming to sink as Query does, and then
-// lets go of the connection. A reader goroutine overlaps reading the
-// remote with the backend's conversion of the previous batch, which is
-// faster for large results than reading on the backend's thread.
+// lets go of the connection: the rest of a query the backend stopped
+// reading (dblink_get_result's SkipResult).
 func (c *Conn) Continue(ctx context.Context, q *Run, sink Sink) (Outcome, error) {
 	defer func() {
 		q.w.sk.setNonblock(false)

@@ -12,9 +12,8 @@ import (
 
 // asyncQuery is a query sent with dblink_send_query. As with libpq, its
 // results are read when the backend asks for them (dblink_is_busy,
-// dblink_get_result), on the backend's thread; a large result goes on on a
-// reader goroutine whose queue is bounded, so a big result is never held
-// whole in memory.
+// dblink_get_result), on the backend's thread, a batch at a time, so a
+// big result is never held whole in memory.
 type asyncQuery struct {
 	src resultSource
 	// peeked: an item taken from src by IsBusy, handed out next

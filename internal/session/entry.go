@@ -12,7 +12,7 @@ import (
 // PGconn beyond the socket (the query sent with dblink_send_query, the
 // text PQerrorMessage returns) and contrib's bookkeeping of it. Only the
 // backend's thread touches an entry, except errText, to which a reader
-// goroutine may add the failure of a large result.
+// goroutine may add the failure of a result it reads.
 type entry struct {
 	c      *conn.Conn
 	server string // the foreign server it was opened through, or ""

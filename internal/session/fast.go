@@ -11,27 +11,26 @@ import (
 // fastQuery is a query on a registered connection that runs on the
 // backend's thread, the way contrib drives libpq: each Next sends what the
 // socket takes, parses what has arrived and returns the next item, or
-// Pending with the socket to wait on. No goroutine and no thread hand-off
-// is involved unless the backend lets go before the end (Release,
-// Discard), when a goroutine reads the rest.
+// Pending with the socket to wait on, however large the result. No
+// goroutine and no thread hand-off is involved unless the backend lets go
+// before the end (Release, Discard, SkipResult), when a goroutine reads
+// the rest.
 type fastQuery struct {
 	s    *Session
 	e    *entry
 	sql  string
 	mode conn.Mode
 	// async: a query of dblink_send_query, read one result per
-	// dblink_get_result as libpq reads it, on the backend's thread: items
-	// are not merged, a large result is not handed over (dblink_is_busy
-	// must see what has arrived on the socket, not what a goroutine has
-	// parsed), and its errors are not those of a caller waiting for the
-	// result (pgerr.EndedByServer)
+	// dblink_get_result as libpq reads it: items are not merged, and its
+	// errors are not those of a caller waiting for the result
+	// (pgerr.EndedByServer)
 	async bool
 	q     *conn.Run // nil until the connection was free
 	// sent: the whole query went out at start (see FirstWait)
 	sent bool
 	done bool // the final item went out, or the backend let go
-	// reader: the goroutine reading the rest of a large result, once
-	// handed over; Next then forwards to it
+	// reader: the goroutine reading the rest after SkipResult; Next then
+	// forwards to it
 	reader *goOp
 	next   *conn.Event // an event lookAhead took and could not add
 	last   *Item       // the final item lookAhead found, for the next call
@@ -121,10 +120,6 @@ func (f *fastQuery) Next() Item {
 	switch ev.Kind {
 	case conn.EvRows:
 		it = Item{Kind: Rows, ResultNo: ev.ResultNo, Payload: f.s.enc.Encode(ev.Batch)}
-		if ev.Large() && !f.async {
-			f.handOver()
-			return it
-		}
 	case conn.EvCommand:
 		it = Item{Kind: Command, ResultNo: ev.ResultNo, Text: ev.Tag}
 	case conn.EvResultEnd:
@@ -224,9 +219,7 @@ func (f *fastQuery) Release() { f.letGo(true) }
 // statement runs to its end and its output is thrown away.
 func (f *fastQuery) Discard() { f.letGo(false) }
 
-// handOver gives the rest of a large result to a reader goroutine: it
-// reads the next batch while the backend converts this one, which measures
-// faster than reading on the backend's thread (see docs/DESIGN.md).
+// handOver gives the rest of the query to a reader goroutine.
 func (f *fastQuery) handOver() {
 	q := f.q
 	f.reader = f.s.startHooks(f.s.hooks(nil), func(ctx context.Context, emit emitFunc) Item {

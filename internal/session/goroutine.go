@@ -1,7 +1,7 @@
 package session
 
 // This file runs the work that may block (a connect, a query on a
-// connection opened for one call, the tail of a large result) on a
+// connection opened for one call, the rest of a skipped result) on a
 // goroutine, and hands what it produces to the backend one item at a time.
 // The backend's thread never blocks inside Go: it polls with Next, which
 // never blocks, and sleeps on its latch and the notify fd between polls;

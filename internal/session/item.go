@@ -6,7 +6,7 @@ package session
 // Operation is what the backend polls, whatever runs it: a query or a
 // sequence of statements the backend's thread drives itself (fastQuery,
 // steps, ResultReader), work on a goroutine (goOp: a connect, a query on a
-// connection opened for one call, the tail of a large result), or items
+// connection opened for one call, the rest of a skipped result), or items
 // known at its start (fixedOp). Next never blocks. The backend ends its
 // interest with the final item (Done or Failed), or earlier with Release
 // (a running remote statement is cancelled) or Discard (it runs to its end
