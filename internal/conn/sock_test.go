@@ -69,8 +69,8 @@ func TestSockDetachLeavesNetpoller(t *testing.T) {
 		t.Fatal("the dialed socket is not in Go's netpoller: the test cannot see a detach")
 	}
 	s.detach()
-	if !s.detached || inode(t, s.fd) != ino {
-		t.Fatalf("detach: detached %v, same socket %v", s.detached, inode(t, s.fd) == ino)
+	if !s.detached.Load() || inode(t, s.fd) != ino {
+		t.Fatalf("detach: detached %v, same socket %v", s.detached.Load(), inode(t, s.fd) == ino)
 	}
 	if polledInodes(t)[ino] {
 		t.Fatal("the socket is still in an epoll instance after detach")
