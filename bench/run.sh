@@ -155,7 +155,7 @@ declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
 	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
 	[d_exec]="d1" [d_query]="d2" [d_pinned]="d1s d1x" [e_first_call]="e e0"
-	[f_spaced]="i ic ir j jr" [k_churn]="k" [l_oneshot]="l lr"
+	[f_spaced]="i ic ir j jr" [k_churn]="k k2" [l_oneshot]="l lr"
 )
 
 # run_job SIDE JOB RUN: one measurement; records VAL or JOB_ERR.
@@ -298,6 +298,7 @@ METRICS=(
 	"j|(j) our backend's CPU per call, 3,000 in a row|us|ratio:0.8"
 	"jr|(j) remote backend's CPU per call, 3,000 in a row|us|ratio:1.0"
 	"k|(k) backend RssAnon after ${N_K} connect+disconnect|kB|plus:3"
+	"k2|(k') the same, 2 s later (no connection open)|kB|info"
 	"l|(l) ${N_L} one-shot INSERTs, TCP+scram, pooled|ms|ratio:0.1"
 	"lr|(l') remote sessions that served (l)|n|info"
 )

@@ -11,4 +11,8 @@ BEGIN
 END
 $$;
 SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\s+(\d+) kB'))[1] AS anon_kb \gset
+-- (k') what the session keeps once it has been idle a moment
+SELECT pg_sleep(2) AS ok \gset
+SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\s+(\d+) kB'))[1] AS idle_kb \gset
 \echo @@ k :anon_kb
+\echo @@ k2 :idle_kb

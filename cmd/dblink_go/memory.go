@@ -1,6 +1,10 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
 
 // The Go runtime's memory policy for a process that is mostly not Go.
 // With Go's defaults (GOGC=100, a 4 MB minimum heap goal, no limit) a
@@ -26,21 +30,51 @@ const (
 	memoryLimitPerConn = 512 << 10
 )
 
-// limitFor is the memory limit last set, by connections open.
-var limitFor = -1
+// Even so the heap keeps about its goal resident (some 1.3 MB after
+// thousands of connects, 0.3-0.5 MB of it live) until the next cycles.
+// A backend that has held no connection for idleRelease runs one GC and
+// gives every free page back (debug.FreeOSMemory, on a goroutine of its
+// own): bench row (k') measured 0.3-0.4 MB less RssAnon 2 s after the
+// last of 30,000 connects. A backend with a connection open never does,
+// so a call on it never meets that work. A variable for the test.
+var idleRelease = time.Second
+
+var (
+	// limitFor is the memory limit last set, by connections open (the
+	// backend's thread only).
+	limitFor = -1
+	// open is limitFor for the release timer's goroutine.
+	open        atomic.Int64
+	releaseIdle *time.Timer
+)
 
 // tuneMemory sets the policy; dg_init calls it.
 func tuneMemory() {
 	debug.SetGCPercent(gcPercent)
+	releaseIdle = time.AfterFunc(idleRelease, releaseIfIdle)
 	fitMemoryLimit(0)
 }
 
+// releaseIfIdle gives the free heap back if still no connection is open.
+func releaseIfIdle() {
+	if open.Load() == 0 {
+		debug.FreeOSMemory()
+	}
+}
+
 // fitMemoryLimit sets the limit for conns connections open, when that
-// number changed since the last call (cheap enough for every poll).
+// number changed since the last call (cheap enough for every poll), and
+// arms or stops the idle release.
 func fitMemoryLimit(conns int) {
 	if conns == limitFor || conns < 0 {
 		return
 	}
 	limitFor = conns
+	open.Store(int64(conns))
 	debug.SetMemoryLimit(memoryLimitBase + int64(conns)*memoryLimitPerConn)
+	if conns == 0 {
+		releaseIdle.Reset(idleRelease)
+	} else {
+		releaseIdle.Stop()
+	}
 }
