@@ -65,6 +65,7 @@ typedef enum DblinkWaitKind
 
 extern void dblink_wait_mark(DgOp op, DblinkWaitKind kind);
 extern int	dblink_wait_item(DgOp op, DgItem *item);
+extern void dblink_wait_first(DgOp op, const DgItem *first);
 extern void dblink_item_free(DgItem *item);
 extern bool dblink_op_finish(DgOp op, DgItem *final, bool fail,
 							 const char *conname, const char *action);

@@ -260,14 +260,6 @@ gocore_connect(const char *name, const char *connstr, const char *server,
 	return op;
 }
 
-/*
- * The first item of the operation dg_query() started last, when Go could
- * tell it without a call: a query that went out whole waits for its answer
- * on the socket first (a round trip then costs two calls into Go, not three).
- */
-static DgOp gocore_first_op = 0;
-static DgItem gocore_first_item;
-
 DgOp
 gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode,
 			 bool login_scram_keys)
@@ -283,12 +275,7 @@ gocore_query(const DgTarget *target, const char *sql, DgQueryMode mode,
 		gocore_prepare_connect(target->connstr, &opts);
 	}
 	GOCORE_CALL(op = gocore.dg_query(target, sql, (int) mode, &opts, &first));
-	gocore_first_op = 0;
-	if (op != 0 && first.kind == DG_PENDING)
-	{
-		gocore_first_op = op;
-		gocore_first_item = first;
-	}
+	dblink_wait_first(op, &first);
 	return op;
 }
 
@@ -297,12 +284,6 @@ gocore_op_next(DgOp op, DgItem *item)
 {
 	int			kind;
 
-	if (op == gocore_first_op)
-	{
-		gocore_first_op = 0;
-		*item = gocore_first_item;
-		return DG_PENDING;
-	}
 	GOCORE_CALL(kind = gocore.dg_op_next(op, item));
 	if (item->notices != NULL)
 	{
@@ -319,8 +300,6 @@ gocore_op_next(DgOp op, DgItem *item)
 void
 gocore_op_release(DgOp op)
 {
-	if (op == gocore_first_op)
-		gocore_first_op = 0;
 	GOCORE_CALL(gocore.dg_op_release(op));
 }
 
@@ -331,8 +310,6 @@ gocore_op_release(DgOp op)
 void
 gocore_op_discard(DgOp op)
 {
-	if (op == gocore_first_op)
-		gocore_first_op = 0;
 	GOCORE_CALL(gocore.dg_op_discard(op));
 }
 

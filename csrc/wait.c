@@ -174,6 +174,25 @@ wait_once(DgOp op, const DgItem *item)
 }
 
 /*
+ * The first item of the query the Go core started last, when Go could
+ * tell it at the start: a query that went out whole waits for its answer
+ * on the socket first, without a call into Go to learn that (a round trip
+ * then costs two calls into Go, not three).  A handle is not reused (its
+ * slot's generation counts up), so one left behind by an operation
+ * released before its first wait matches nothing later.
+ */
+static DgOp wait_first_op = 0;
+static DgItem wait_first_item;
+
+void
+dblink_wait_first(DgOp op, const DgItem *first)
+{
+	wait_first_op = (op != 0 && first->kind == DG_PENDING) ? op : 0;
+	if (wait_first_op != 0)
+		wait_first_item = *first;
+}
+
+/*
  * Wait until the operation has something new and return it in *item (see
  * DgItemKind).  Interrupts are served while waiting.  An operation the
  * backend's thread drives itself names the remote socket to wait on; the
@@ -182,6 +201,14 @@ wait_once(DgOp op, const DgItem *item)
 int
 dblink_wait_item(DgOp op, DgItem *item)
 {
+	if (op == wait_first_op)
+	{
+		wait_first_op = 0;
+		*item = wait_first_item;
+		CHECK_FOR_INTERRUPTS();
+		if ((item->wait_events & DG_WAIT_AGAIN) == 0)
+			wait_once(op, item);
+	}
 	for (;;)
 	{
 		int			kind;
