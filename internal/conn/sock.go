@@ -139,6 +139,11 @@ func (s *sock) Read(p []byte) (int, error) {
 		return n, err
 	}
 	for {
+		// a deadline ends a read even when input keeps coming, as Go's
+		// poller has it: a server that floods must not hold a goroutine
+		if expired(&s.rdl) {
+			return 0, os.ErrDeadlineExceeded
+		}
 		n, err := s.readNow(p)
 		if err != errWouldBlock {
 			return n, err
@@ -214,6 +219,9 @@ func (s *sock) flushBlocking() error {
 		return err
 	}
 	for {
+		if expired(&s.wdl) {
+			return os.ErrDeadlineExceeded
+		}
 		err := s.flush()
 		if err != errWouldBlock {
 			return err
@@ -304,6 +312,12 @@ func (s *sock) forward(set func(net.Conn) error) error {
 		return nil
 	}
 	return set(s.Conn)
+}
+
+// expired reports whether the deadline in dl has passed.
+func expired(dl *atomic.Int64) bool {
+	d := dl.Load()
+	return d != 0 && time.Now().UnixNano() >= d
 }
 
 // unixNano is t for a deadline field: 0 for none.

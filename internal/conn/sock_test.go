@@ -134,3 +134,40 @@ func TestSockDetachedDeadlines(t *testing.T) {
 		t.Fatalf("second Close: %v (it must not close the number again)", err)
 	}
 }
+
+// A deadline ends blocking reads even while the peer keeps sending, as on
+// a net.Conn: a flooding server cannot hold a goroutine that drains it.
+func TestSockDetachedDeadlineUnderFlood(t *testing.T) {
+	s, peer := sockPair(t)
+	s.detach()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		junk := make([]byte, 4096)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := peer.Write(junk); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond) // the socket's buffer fills
+	_ = s.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	buf := make([]byte, 1) // read slower than the peer writes
+	start := time.Now()
+	for {
+		if _, err := s.Read(buf); err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read under a flood: %v", err)
+			}
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("reads under a flood ran past their deadline")
+		}
+	}
+}
