@@ -6,7 +6,9 @@
 #       end, as fast as the socket takes them: statement_timeout 300ms
 #       ends dblink() (and dblink_get_result) with 57014 within 1 s;
 #       pg_cancel_backend ends it within 500 ms, pg_terminate_backend the
-#       backend within 500 ms.  Before: the backend ignored all three
+#       backend within 500 ms; the next call on the connection fails
+#       within 8 s (the cancelled query's drain gives up at its deadline
+#       under the flood too).  Before: the backend ignored all three
 #       while the flood went on (contrib 15 too: its libpq waits are not
 #       interruptible; these are not run against it).
 #   (2) While connecting, after AuthenticationOk, ParameterStatus messages
@@ -82,6 +84,12 @@ if [[ $KIND == ours ]]; then
 		sess_run f4 "SET statement_timeout = '300ms'; SELECT * FROM dblink('f', 's:$flood') AS t(a text);" 3; rc=$?
 		ended "(4) $flood: statement_timeout ends dblink() within 1 s" 1000
 		check "(4) $flood: ... with 57014" grep -q 'ERROR:  57014' <<<"$SESS_OUT"
+		# the rest is drained on a goroutine, which gives up at the cancel's
+		# deadline (5 s) even while the flood goes on: the next call on the
+		# connection then fails, instead of waiting for a drain without end
+		sess_run f4 "SET statement_timeout = '12s'; SELECT dblink_exec('f', 'SELECT 1');" 15; rc=$?
+		check "(4) $flood: the next call on the connection fails within 8 s, not at its statement_timeout (took ${SESS_MS} ms: ${SESS_OUT//$'\n'/ | })" \
+			eval '(( rc == 0 && SESS_MS <= 8000 )) && grep -q "ERROR:" <<<"$SESS_OUT" && ! grep -q 57014 <<<"$SESS_OUT"'
 		finish f4
 	done
 	start f4
