@@ -25,7 +25,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 LOCK_ROUNDS=20
 [[ ${DBLINK_LONG:-0} == 1 ]] && LOCK_ROUNDS=200
 DB=dblink_signals

@@ -15,7 +15,6 @@ set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${TMPDIR:?}" "${DBLINK_REPO:?}"
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 q() { "$PGBIN/psql" -X -q -At -d postgres -c "$1" 2>&1; }
 
 # --- figures on the main cluster ---------------------------------------------

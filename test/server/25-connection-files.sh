@@ -26,7 +26,6 @@ set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${TMPDIR:?}" "${DBLINK_REPO:?}" "${LOGFILE:?}"
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 M_HOST=$PGHOST M_PORT=$PGPORT M_LOG=$LOGFILE
 
 # our clusters live under $TMPDIR: never tmp_init (its trap would remove

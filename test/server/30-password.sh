@@ -43,7 +43,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS PGPASSWORD PGPASSFILE PGSERVICE
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 DB=dblink_password
 PG_OS_USER=postgres
 

@@ -23,7 +23,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres PGDATABASE=postgres
 unset PGOPTIONS
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 LOCAL_MS=${LOCAL_MS:-1000}
 
 # aim: a check contrib 15 does not pass; counted for our build only

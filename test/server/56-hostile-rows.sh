@@ -50,7 +50,6 @@ sq() {
 # has TEXT: OUT holds TEXT (lines, exactly).
 has() { [[ $OUT == *"$1"* ]]; }
 ALL=
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 # beyond WHAT CMD...: a check where contrib is wrong: only noted for it.
 beyond() {
 	if [[ $KIND == ours ]]; then check "$@"; elif "${@:2}"; then ok "$1"; else ok "$1 # contrib fails this: not checked"; fi

@@ -33,7 +33,6 @@ set -uo pipefail
 : "${STAGE:?}" "${TMPDIR:?}"
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$REPO/test/server-lib.sh"
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 DATA_LIMIT_KB=600000
 # a session whose backend crashed must not end the test
 trap '' PIPE

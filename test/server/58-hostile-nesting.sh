@@ -36,7 +36,6 @@ set -uo pipefail
 : "${STAGE:?}" "${TMPDIR:?}"
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$REPO/test/server-lib.sh"
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 
 own_cluster nesting
 hostile_setup nesting

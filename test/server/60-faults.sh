@@ -57,7 +57,6 @@ PGBIN=${PGBIN:-$STAGE/usr/lib/postgresql/15/bin}
 PSQL=$PGBIN/psql
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LOCAL_MS=${LOCAL_MS:-600}      # limit for "ended within 200 ms" (noise margin)
 TARGET_MS=200

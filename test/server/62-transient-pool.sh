@@ -33,8 +33,6 @@ set -uo pipefail
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$REPO/test/server-lib.sh"
 
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
-
 own_cluster pool
 q "CREATE EXTENSION dblink" >/dev/null
 # remote_left(pattern): the remote backends whose application_name is LIKE

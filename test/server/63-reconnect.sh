@@ -28,8 +28,6 @@ set -uo pipefail
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$REPO/test/server-lib.sh"
 
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
-
 own_cluster reconnect
 q "CREATE EXTENSION dblink" >/dev/null
 log_off=$(stat -c %s "$LOGFILE")

@@ -45,7 +45,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 export PGUSER=postgres
 unset PGDATABASE PGOPTIONS PGAPPNAME
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 DB=dblink_load
 WORKERS=${LOAD_WORKERS:-20}
 LOAD_S=${LOAD_S:-10}

@@ -35,7 +35,6 @@ set -uo pipefail
 
 : "${STAGE:?}" "${TMPDIR:?}"
 REPO=${DBLINK_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 source "$REPO/test/server-lib.sh"
 own_cluster extfd
 echo "max_files_per_process = 64" >>"$PGDATA/postgresql.conf"

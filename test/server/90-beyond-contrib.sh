@@ -12,7 +12,6 @@ set -uo pipefail
 
 : "${PGHOST:?}" "${PGPORT:?}" "${STAGE:?}" "${TMPDIR:?}"
 source "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
 if [[ $KIND != ours ]]; then
 	echo "# contrib has no version 1.3 and no settings: nothing to check"
 	exit 0
