@@ -58,13 +58,28 @@ func freePort(t *testing.T) int {
 	return port
 }
 
+// refusal is a connection string and libpq's message for its failure.
+type refusal struct{ conninfo, want string }
+
+// checkRefusals checks that each string fails to connect with its message.
+func checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		got, err := connectMessage(t, tt.conninfo, Settings{ClientEncoding: "UTF8"})
+		if err == nil {
+			t.Errorf("%q: connected", tt.conninfo)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%q:\n got: %q\nwant: %q", tt.conninfo, got, tt.want)
+		}
+	}
+}
+
 func TestConnectErrorMessageNoServer(t *testing.T) {
 	p1, p2 := freePort(t), freePort(t)
 	dir := t.TempDir()
-	tests := []struct {
-		conninfo string
-		want     string
-	}{
+	tests := []refusal{
 		{
 			fmt.Sprintf("host=127.0.0.1 port=%d", p1),
 			fmt.Sprintf(`connection to server at "127.0.0.1", port %d failed: Connection refused`+tcpHint, p1),
@@ -131,16 +146,7 @@ func TestConnectErrorMessageNoServer(t *testing.T) {
 		// Not libpq: this core's refusals.
 		{"host=/tmp/zz gssencmode=require", `gssencmode value "require" invalid when GSSAPI support is not compiled in`},
 	}
-	for _, tt := range tests {
-		got, err := connectMessage(t, tt.conninfo, Settings{ClientEncoding: "UTF8"})
-		if err == nil {
-			t.Errorf("%q: connected", tt.conninfo)
-			continue
-		}
-		if got != tt.want {
-			t.Errorf("%q:\n got: %q\nwant: %q", tt.conninfo, got, tt.want)
-		}
-	}
+	checkRefusals(t, tests)
 }
 
 // TestConnectErrorMessageTimeout uses a listener that never answers.
@@ -210,10 +216,7 @@ func TestConnectErrorMessageLive(t *testing.T) {
 	host, port, role := liveServer(t)
 	base := fmt.Sprintf("host=%s port=%s user=%s", host, port, role)
 	id := identityOf(host, port)
-	tests := []struct {
-		conninfo string
-		want     string
-	}{
+	tests := []refusal{
 		{base + " dbname=nope", id + `FATAL:  database "nope" does not exist`},
 		{base + " connect_timeout=x", id + `invalid integer value "x" for connection option "connect_timeout"`},
 		{base + " connect_timeout='5 x'", id + `invalid integer value "5 x" for connection option "connect_timeout"`},
@@ -221,12 +224,12 @@ func TestConnectErrorMessageLive(t *testing.T) {
 	}
 	if !strings.HasPrefix(host, "/") {
 		// Over a socket, pg_hba's peer method may answer first.
-		tests = append(tests, struct{ conninfo, want string }{
+		tests = append(tests, refusal{
 			base + " user=dblink_no_such_role", id + `FATAL:  role "dblink_no_such_role" does not exist`,
 		})
 		// One line per host tried, as libpq.
 		p := freePort(t)
-		tests = append(tests, struct{ conninfo, want string }{
+		tests = append(tests, refusal{
 			fmt.Sprintf("host=%s,%s port=%d,%s user=%s dbname=nope", host, host, p, port, role),
 			identityOf(host, strconv.Itoa(p)) + "Connection refused" + tcpHint + "\n" + id + `FATAL:  database "nope" does not exist`,
 		})
@@ -236,16 +239,7 @@ func TestConnectErrorMessageLive(t *testing.T) {
 			}
 		}
 	}
-	for _, tt := range tests {
-		got, err := connectMessage(t, tt.conninfo, Settings{ClientEncoding: "UTF8"})
-		if err == nil {
-			t.Errorf("%q: connected", tt.conninfo)
-			continue
-		}
-		if got != tt.want {
-			t.Errorf("%q:\n got: %q\nwant: %q", tt.conninfo, got, tt.want)
-		}
-	}
+	checkRefusals(t, tests)
 	// libpq accepts blanks around integers.
 	if got, err := connectMessage(t, base+" connect_timeout=' 5 ' port=' "+port+"'", Settings{}); err != nil {
 		t.Errorf("blanks around integers: %s", got)
