@@ -212,7 +212,10 @@ gocore_connect_options(bool login_scram_keys)
 		gocore_restore_signals(gocore_old_mask_); \
 	} while (0)
 
-/* A malloc'd string from the Go core as a palloc'd copy ("" for NULL). */
+/*
+ * A malloc'd string from the Go core as a palloc'd copy; NULL is a string
+ * the Go core could not allocate, reported as out of memory.
+ */
 static char *
 gocore_take_string(char *s)
 {
@@ -354,13 +357,9 @@ gocore_lost(const char *name, char **server, char **connstr)
 	GOCORE_CALL(lost = gocore.dg_lost(name, &srv, &cs));
 	if (lost != DG_LOST_RECONNECT)
 		return (DgLost) lost;
-	*connstr = pstrdup(cs);
-	free(cs);
+	*connstr = gocore_take_string(cs);
 	if (srv != NULL)
-	{
-		*server = pstrdup(srv);
-		free(srv);
-	}
+		*server = gocore_take_string(srv);
 	return DG_LOST_RECONNECT;
 }
 
