@@ -117,8 +117,7 @@ func (c *Conn) QueryReset(ctx context.Context, sql string, mode Mode, sink Sink)
 		// not the reset's answer: a server out of step (an answer it owed
 		// from before, a ReadyForQuery too many) would have the call's
 		// statement read the reset's answer as its own
-		c.closed.Store(true)
-		c.w.nc.Close()
+		c.Cut()
 		return Outcome{}, protocolViolation("server answered DISCARD ALL with %q", rout.Tag), ResetRefused
 	}
 	out, err := c.run(ctx, q, sink)
