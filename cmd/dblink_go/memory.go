@@ -40,10 +40,8 @@ const (
 var idleRelease = time.Second
 
 var (
-	// limitFor is the memory limit last set, by connections open (the
-	// backend's thread only).
-	limitFor = -1
-	// open is limitFor for the release timer's goroutine.
+	// open is the number of connections the memory limit was last set
+	// for (-1: none yet); the release timer's goroutine reads it too
 	open        atomic.Int64
 	releaseIdle *time.Timer
 )
@@ -52,6 +50,7 @@ var (
 func tuneMemory() {
 	debug.SetGCPercent(gcPercent)
 	releaseIdle = time.AfterFunc(idleRelease, releaseIfIdle)
+	open.Store(-1)
 	fitMemoryLimit(0)
 }
 
@@ -66,11 +65,9 @@ func releaseIfIdle() {
 // number changed since the last call (cheap enough for every poll), and
 // arms or stops the idle release.
 func fitMemoryLimit(conns int) {
-	if conns == limitFor || conns < 0 {
+	if conns < 0 || open.Swap(int64(conns)) == int64(conns) {
 		return
 	}
-	limitFor = conns
-	open.Store(int64(conns))
 	debug.SetMemoryLimit(memoryLimitBase + int64(conns)*memoryLimitPerConn)
 	if conns == 0 {
 		releaseIdle.Reset(idleRelease)
