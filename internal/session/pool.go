@@ -106,7 +106,8 @@ func (p *pool) put(pc *pooled, now time.Time) {
 	p.apply(p.policy, now)
 }
 
-// closeAll closes every pooled connection (backend exit).
+// closeAll empties the pool and returns its connections, for the caller
+// to close (backend exit).
 func (p *pool) closeAll() []*conn.Conn {
 	all := make([]*conn.Conn, len(p.idle))
 	for i, pc := range p.idle {
