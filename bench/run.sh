@@ -122,7 +122,7 @@ for side in "${SIDES[@]}"; do
 		SIDE_ERR[$side]="CREATE EXTENSION failed: ${out//$'\n'/ }"
 		continue
 	fi
-	say "cluster $side: port ${CL_PORT[$side]}, stage $(cat "$DBLINK_TMP/stage-$side/.stage-kind")"
+	say "cluster $side: port ${CL_PORT[$side]}, stage $(stage_kind "$DBLINK_TMP/stage-$side")"
 done
 [[ -n ${SIDE_ERR[contrib]:-} ]] && { say "contrib side unusable: ${SIDE_ERR[contrib]}"; exit 1; }
 

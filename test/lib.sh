@@ -129,6 +129,12 @@ stage_install() {
 	lib_say "staged $kind PostgreSQL in $dir"
 }
 
+# stage_kind STAGE: which dblink a stage holds, ours or contrib (the
+# oracle); DBLINK_STAGE_KIND, when set, says so instead.
+stage_kind() {
+	echo "${DBLINK_STAGE_KIND:-$(cat "$1/.stage-kind" 2>/dev/null || echo ours)}"
+}
+
 # stage_bin STAGE: the bin dir of a stage.
 stage_bin() { printf '%s\n' "$1$PG_SYS_LIB/bin"; }
 

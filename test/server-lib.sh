@@ -9,8 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The staged installation's programs (run.sh passes PGBIN; by hand, STAGE).
 PGBIN=${PGBIN:-${STAGE:?}/usr/lib/postgresql/15/bin}
 PSQL=$PGBIN/psql
-# Which dblink the stage holds: ours, or contrib's (the oracle).
-KIND=${DBLINK_STAGE_KIND:-$(cat "$STAGE/.stage-kind" 2>/dev/null || echo ours)}
+KIND=$(stage_kind "$STAGE")
 
 FAILS=0
 ok() { printf 'ok - %s\n' "$*"; }

@@ -74,6 +74,7 @@ M_HOST=$PGHOST M_PORT=$PGPORT M_DATA=$PGDATA M_LOG=$LOGFILE M_STAGE=$STAGE M_BIN
 # shellcheck source=../lib.sh
 source "$REPO/test/lib.sh"
 DBLINK_TMP=$TMPDIR
+KIND=$(stage_kind "$STAGE")
 use_main() {
 	export PGHOST=$M_HOST PGPORT=$M_PORT PGDATA=$M_DATA LOGFILE=$M_LOG STAGE=$M_STAGE PGBIN=$M_BIN
 }
