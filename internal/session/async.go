@@ -13,8 +13,11 @@ import (
 // asyncQuery is a query sent with dblink_send_query. As with libpq, its
 // results are read when the backend asks for them (dblink_is_busy,
 // dblink_get_result), on the backend's thread, a batch at a time, so a
-// big result is never held whole in memory.
+// big result is never held whole in memory. While it is not read to its
+// end it holds the connection (entry.busy), and it is an Operation so
+// that whatever ends an entry's operation ends it too.
 type asyncQuery struct {
+	s   *Session
 	src resultSource
 	// peeked: an item taken from src by IsBusy, handed out next
 	peeked *Item
@@ -34,17 +37,18 @@ type resultSource interface {
 // query still pending on it is cancelled.
 func (s *Session) forget(e *entry) {
 	s.detach(e)
-	if a := e.pending; a != nil {
-		e.pending = nil
-		a.release(s)
+	if a := e.sent(); a != nil {
+		e.busy = nil
+		a.Release()
 	}
 }
 
 // sendStart is PQsendQuery's start on a registered connection. It fails
-// when the connection is in progress (an async query is pending: for
-// dblink() rowsCall the pending results are then discarded, as contrib's
-// cleanup does; or a call of the backend still uses it, and this call is
-// nested in its conversion) or when the connection is known to be lost; the
+// when the connection is in progress (an async query is pending and not
+// being read: for dblink() rowsCall its results are then discarded, as
+// contrib's cleanup does; or a call of the backend still uses it, and this
+// call is nested in its conversion, which goes on unharmed) or when the
+// connection is known to be lost; the
 // returned operation carries contrib's error. Otherwise libpq's error text
 // is reset and nil is returned.
 func (s *Session) sendStart(e *entry, rowsCall bool) Operation {
@@ -55,9 +59,9 @@ func (s *Session) sendStart(e *entry, rowsCall bool) Operation {
 	if !rowsCall {
 		return s.failed(&pgerr.Error{SQLState: "08006", Message: text, Remote: true})
 	}
-	if a := e.pending; a != nil {
-		e.pending = nil
-		a.discard(s)
+	if a, ok := e.busy.(*asyncQuery); ok {
+		e.busy = nil
+		a.Discard()
 	}
 	return s.failed(&pgerr.Error{SQLState: "XX000", Message: "could not send query: " + text})
 }
@@ -73,24 +77,8 @@ func (s *Session) SendQuery(name, sql string) (notice string, err error) {
 	if text := e.sendCheck(); text != "" {
 		return "could not send query: " + text, nil
 	}
-	e.pending = &asyncQuery{src: s.newFast(e, sql, conn.ModeRows, true)}
+	e.hold(&asyncQuery{s: s, src: s.newFast(e, sql, conn.ModeRows, true)})
 	return "", nil
-}
-
-// pendingOf returns the named connection and its pending async query.
-func (s *Session) pendingOf(name string) (*entry, *asyncQuery) {
-	e := s.reg.get(&name)
-	if e == nil {
-		return nil, nil
-	}
-	return e, e.pending
-}
-
-// endPending marks the connection idle again.
-func endPending(e *entry, a *asyncQuery) {
-	if e.pending == a {
-		e.pending = nil
-	}
 }
 
 // IsBusy is dblink_is_busy: as PQconsumeInput then PQisBusy, it reads
@@ -99,9 +87,11 @@ func endPending(e *entry, a *asyncQuery) {
 // as its first rows are, so a loop waiting on IsBusy cannot deadlock
 // against a result bigger than the socket's buffers.
 func (s *Session) IsBusy(name string) bool {
-	e, a := s.pendingOf(name)
-	if e != nil && a == nil {
-		e.consumeInput()
+	var a *asyncQuery
+	if e := s.reg.get(&name); e != nil {
+		if a = e.sent(); a == nil {
+			e.consumeInput()
+		}
 	}
 	if a == nil || a.failed || a.peeked != nil {
 		return false
@@ -114,8 +104,8 @@ func (s *Session) IsBusy(name string) bool {
 	return false
 }
 
-// next is the query's next item without blocking.
-func (a *asyncQuery) next() Item {
+// Next is the query's next item without blocking.
+func (a *asyncQuery) Next() Item {
 	if a.peeked != nil {
 		it := *a.peeked
 		a.peeked = nil
@@ -124,20 +114,20 @@ func (a *asyncQuery) next() Item {
 	return a.src.Next()
 }
 
-// release drops the query and cancels it, remote side included.
-func (a *asyncQuery) release(s *Session) {
+// Release drops the query and cancels it, remote side included.
+func (a *asyncQuery) Release() {
 	if a.peeked != nil {
-		s.abandon(*a.peeked)
+		a.s.abandon(*a.peeked)
 		a.peeked = nil
 	}
 	a.src.Release()
 }
 
-// discard drops the query: it runs to its end remotely and its results are
+// Discard drops the query: it runs to its end remotely and its results are
 // thrown away (contrib's dblink() reads and discards them).
-func (a *asyncQuery) discard(s *Session) {
+func (a *asyncQuery) Discard() {
 	if a.peeked != nil {
-		s.abandon(*a.peeked)
+		a.s.abandon(*a.peeked)
 		a.peeked = nil
 	}
 	a.src.Discard()
@@ -147,21 +137,36 @@ func (a *asyncQuery) discard(s *Session) {
 // pending on the named connection, or nil when none is pending. The reader
 // yields the result's items up to its end (ResultEnd, Command), the
 // query's error (Failed), or Done when no result is left, which makes
-// the connection idle.
-func (s *Session) GetResult(name string) *ResultReader {
-	e, a := s.pendingOf(name)
-	if a == nil {
+// the connection idle. A call nested in the conversion of another of its
+// results fails: the two would share one stream of rows.
+func (s *Session) GetResult(name string) Operation {
+	e := s.reg.get(&name)
+	if e == nil {
+		return nil
+	}
+	a, ok := e.busy.(*asyncQuery)
+	if !ok {
+		if e.sent() != nil {
+			return s.failed(errInUse(&name))
+		}
 		return nil
 	}
 	r := &ResultReader{s: s, e: e, a: a}
-	e.setActive(r) // its rows are converted meanwhile: nothing may close it
+	e.hold(r) // its rows are converted meanwhile: nothing may close it
 	return r
 }
 
-// finish marks the read over.
-func (r *ResultReader) finish() {
+// finish marks the read over: the connection goes back to the query, or
+// is free once the query has ended.
+func (r *ResultReader) finish(ended bool) {
 	r.boundary = true
-	r.e.clearActive(r)
+	if r.e.busy != Operation(r) {
+		return
+	}
+	r.e.busy = nil
+	if !ended {
+		r.e.busy = r.a
+	}
 }
 
 // ResultReader reads one result of a pending async query (see GetResult).
@@ -181,22 +186,20 @@ func (r *ResultReader) Next() Item {
 		return Item{Kind: Failed, Err: errResultTaken}
 	}
 	if r.a.failed {
-		r.finish()
-		endPending(r.e, r.a)
+		r.finish(true)
 		return Item{Kind: Done}
 	}
-	it := r.a.next()
+	it := r.a.Next()
 	if it.ResultNo != 0 {
 		r.resultNo = it.ResultNo
 	}
 	switch it.Kind {
 	case ResultEnd, Command:
-		r.finish()
+		r.finish(false)
 	case Done:
-		r.finish()
-		endPending(r.e, r.a)
+		r.finish(true)
 	case Failed:
-		r.finish()
+		r.finish(false)
 		r.a.failed = true
 	}
 	return it
@@ -209,9 +212,8 @@ func (r *ResultReader) Release() {
 	if r.boundary {
 		return
 	}
-	r.finish()
-	endPending(r.e, r.a)
-	r.a.release(r.s)
+	r.finish(true)
+	r.a.Release()
 }
 
 // Discard ends a read that a local error stopped in the middle of a
@@ -220,7 +222,7 @@ func (r *ResultReader) Discard() {
 	if r.boundary {
 		return
 	}
-	r.finish()
+	r.finish(false)
 	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == Rows || p.Kind == ResultEnd) {
 		r.a.peeked = nil
 		r.s.abandon(*p)
@@ -294,10 +296,11 @@ func (s *Session) GetNotify(name *string) Operation {
 // pendingFast is the query of dblink_send_query that the backend's thread
 // reads on this connection, or nil.
 func (e *entry) pendingFast() *fastQuery {
-	if e.pending == nil {
+	a := e.sent()
+	if a == nil {
 		return nil
 	}
-	f, ok := e.pending.src.(*fastQuery)
+	f, ok := a.src.(*fastQuery)
 	if !ok || f.q == nil || f.reader != nil || f.done {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dblink-go/dblink/internal/config"
 	"github.com/dblink-go/dblink/internal/conn"
 )
 
@@ -16,7 +17,7 @@ func newTestSession(t *testing.T, work workFunc) (*Session, *goOp) {
 	t.Helper()
 	s := New(func() {}, Encoder{Encode: func(b *conn.Batch) any { return b }, Free: func(any) {}})
 	o := s.start(nil, work)
-	if !s.reg.add("a", &entry{c: &conn.Conn{}, pending: &asyncQuery{src: o}}) {
+	if !s.reg.add("a", &entry{c: &conn.Conn{}, busy: &asyncQuery{s: s, src: o}}) {
 		t.Fatal("name taken")
 	}
 	return s, o
@@ -35,7 +36,7 @@ func script(final Item, items ...Item) workFunc {
 }
 
 // next waits for the reader's next item.
-func next(t *testing.T, r *ResultReader) Item {
+func next(t *testing.T, r Operation) Item {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -257,5 +258,53 @@ func TestGetResultDiscardDoesNotStall(t *testing.T) {
 	r = s.GetResult("a")
 	if it := next(t, r); it.Kind != Rows || it.Payload != 99 {
 		t.Fatalf("after the skipped result: %+v", it)
+	}
+}
+
+// While one result of an async query is read (its rows converted), the
+// connection is in use: a nested dblink_get_result fails rather than take
+// rows of the same stream, a nested dblink() fails without discarding the
+// query under the reader, and the outer read ends whole. Between results
+// the query alone holds the connection: it may be closed then.
+func TestNestedCallsDuringAsyncRead(t *testing.T) {
+	s, _ := newTestSession(t, script(Item{Kind: Done},
+		rowsOf(1, 1), rowsOf(1, 2), end(1), rowsOf(2, 3), end(2)))
+	name := "a"
+	e := s.reg.get(&name)
+	r := s.GetResult("a")
+	if it := next(t, r); it.Kind != Rows || it.Payload != 1 {
+		t.Fatalf("first item %+v", it)
+	}
+	if !e.inUse() {
+		t.Fatal("not in use while a result is read")
+	}
+	nested := s.GetResult("a")
+	if nested == nil {
+		t.Fatal("nested dblink_get_result found no query")
+	}
+	if it := nested.Next(); it.Kind != Failed || AsError(it.Err).SQLState != "55006" {
+		t.Fatalf("nested dblink_get_result: %+v", it)
+	}
+	if it := poll(t, s.Query(Target{Name: "a", Named: true}, "SELECT 1", conn.ModeRows, config.Settings{})); it.Kind != Failed {
+		t.Fatalf("nested dblink(): %+v", it)
+	}
+	if it := next(t, r); it.Kind != Rows || it.Payload != 2 {
+		t.Fatalf("outer read after the nested calls: %+v", it)
+	}
+	if it := next(t, r); it.Kind != ResultEnd {
+		t.Fatalf("outer read's end: %+v", it)
+	}
+	r.Release()
+	if e.inUse() || !e.inProgress() || e.sent() == nil {
+		t.Fatal("between results the query should hold the connection, not a read")
+	}
+	if got := read(t, s); !equalKinds(got, []Kind{Rows, ResultEnd}) {
+		t.Fatalf("second result: %v", got)
+	}
+	if got := read(t, s); !equalKinds(got, []Kind{Done}) {
+		t.Fatalf("the end: %v", got)
+	}
+	if e.inProgress() {
+		t.Fatal("busy after the query's end")
 	}
 }

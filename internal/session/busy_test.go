@@ -54,7 +54,7 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	}
 	// finished, not yet released: the backend converts its rows
 	outer := s.finished(rowsOf(1, 1), end(1), Item{Kind: Done})
-	e.setActive(outer)
+	e.hold(outer)
 	var tc0 Operation
 	for _, tc := range []struct {
 		name  string
@@ -84,12 +84,12 @@ func TestStartedOperationKeepsConnectionBusy(t *testing.T) {
 	if msg, _ := s.ErrorMessage("a"); msg != "another command is already in progress\nanother command is already in progress\nanother command is already in progress\nanother command is already in progress" {
 		t.Errorf("error text %q", msg)
 	}
-	e.clearActive(tc0)
-	if e.active != outer {
+	e.letGo(tc0)
+	if e.busy != outer {
 		t.Error("another operation's end made the connection free")
 	}
-	e.clearActive(outer)
-	if e.active != nil {
+	e.letGo(outer)
+	if e.busy != nil {
 		t.Error("still in progress after the release")
 	}
 }
@@ -103,7 +103,7 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 		t.Fatal("name taken")
 	}
 	outer := s.finished(rowsOf(1, 1), Item{Kind: Done})
-	e.setActive(outer)
+	e.hold(outer)
 	name := "a"
 	if found, err := s.Disconnect(&name); !found || pgerr.AsError(err).SQLState != "55006" {
 		t.Fatalf("disconnect while in use: %v %v", found, err)
@@ -114,14 +114,14 @@ func TestConnectionInUseIsNotClosed(t *testing.T) {
 	// nor can the unnamed connection be replaced while it is read
 	u := &entry{c: &conn.Conn{}}
 	s.reg.setUnnamed(u)
-	u.setActive(outer)
+	u.hold(outer)
 	if it := s.Connect(nil, "dbname=x", "", config.Settings{}, false).Next(); it.Kind != Failed || pgerr.AsError(it.Err).SQLState != "55006" {
 		t.Fatalf("unnamed connect while in use: %+v", it)
 	}
 	if s.reg.get(nil) != u {
 		t.Fatal("the unnamed connection in use was replaced")
 	}
-	e.clearActive(outer)
+	e.letGo(outer)
 	s.reg.remove(&name) // a stand-in connection cannot be closed for real
 	if found, err := s.Disconnect(&name); found || err != nil {
 		t.Fatalf("disconnect after: %v %v", found, err)
@@ -137,10 +137,10 @@ func TestAbortFreesTheConnection(t *testing.T) {
 		t.Fatal("name taken")
 	}
 	p := s.finished(Item{Kind: Done})
-	e.setActive(p)
+	e.hold(p)
 	s.Abort(p)
 	name := "a"
-	if s.Has(&name) || !e.c.IsClosed() || e.active != nil {
+	if s.Has(&name) || !e.c.IsClosed() || e.busy != nil {
 		t.Fatal("the connection of an aborted operation stayed")
 	}
 }

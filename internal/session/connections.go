@@ -35,7 +35,7 @@ func (s *Session) Connections() []Connection {
 	for _, sl := range slots {
 		e := sl.e
 		row := Connection{Name: sl.name, Info: e.c.Info(), Server: e.server,
-			Busy: e.pending != nil, LastError: e.lastError(), OpenCursors: e.cursors.open}
+			Busy: e.sent() != nil, LastError: e.lastError(), OpenCursors: e.cursors.open}
 		if sl.name == nil {
 			row.OpenCursors = s.unnamedCursors.open
 		}

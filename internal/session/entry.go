@@ -19,13 +19,15 @@ type entry struct {
 	// connstr: the string it was opened with (the server's, resolved, when
 	// server is set): what a reconnect opens again
 	connstr string
-	// pending: the query sent with dblink_send_query and not yet read to
-	// its end
-	pending *asyncQuery
-	// active: the operation the backend started on the connection and has
-	// not yet released (it may be converting the rows, which can call
-	// dblink again): the connection is busy for any other call meanwhile
-	active  Operation
+	// busy: what holds the connection for the backend, nil when nothing
+	// does (the shim's own round trip is in the shared record, see inUse):
+	//   - an operation the backend runs on it (a query, a cursor's
+	//     statements, the read of an async result), from its start until
+	//     the backend lets go of it, the conversion of its rows included;
+	//   - the *asyncQuery dblink_send_query sent, until it is read to its
+	//     end (a read of one of its results holds the connection in its
+	//     place and hands it back at the result's end).
+	busy    Operation
 	cursors cursorState // a named connection's cursor bookkeeping
 
 	mu      sync.Mutex
@@ -34,24 +36,40 @@ type entry struct {
 
 const errInProgress = "another command is already in progress"
 
-// inProgress reports whether the connection is busy for the backend: an
-// async query is pending, or an operation the backend started has not been
-// released.
-func (e *entry) inProgress() bool { return e.pending != nil || e.inUse() }
+// inProgress reports whether the connection is busy for the backend:
+// something holds it, or the shim is in a round trip of its own.
+func (e *entry) inProgress() bool { return e.busy != nil || e.c.DirectBusy() }
 
 // inUse reports whether a call of the backend is reading from the
-// connection (an operation it started, or the shim's own round trip) and
-// has not finished: a call now is nested in its conversion of rows.
-func (e *entry) inUse() bool { return e.active != nil || e.c.DirectBusy() }
-
-// setActive marks p the operation the backend runs on the connection.
-func (e *entry) setActive(p Operation) { e.active = p }
-
-// clearActive marks the connection free of p.
-func (e *entry) clearActive(p Operation) {
-	if e.active == p {
-		e.active = nil
+// connection and has not finished (an async query sent and not being
+// read does not count): a call now is nested in its conversion of rows.
+func (e *entry) inUse() bool {
+	if _, sent := e.busy.(*asyncQuery); sent {
+		return false
 	}
+	return e.busy != nil || e.c.DirectBusy()
+}
+
+// hold marks p what holds the connection.
+func (e *entry) hold(p Operation) { e.busy = p }
+
+// letGo marks the connection free of p (a stale p changes nothing).
+func (e *entry) letGo(p Operation) {
+	if e.busy == p {
+		e.busy = nil
+	}
+}
+
+// sent returns the async query sent on the connection, being read or
+// not, or nil.
+func (e *entry) sent() *asyncQuery {
+	switch b := e.busy.(type) {
+	case *asyncQuery:
+		return b
+	case *ResultReader:
+		return b.a
+	}
+	return nil
 }
 
 // setError replaces libpq's error text.

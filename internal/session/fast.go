@@ -43,7 +43,7 @@ var errFinished = errors.New("operation already finished")
 // the query.
 func (s *Session) startFast(e *entry, sql string, mode conn.Mode) *fastQuery {
 	f := s.newFast(e, sql, mode, false)
-	e.setActive(f)
+	e.hold(f)
 	return f
 }
 
@@ -230,7 +230,7 @@ func (f *fastQuery) handOver() {
 }
 
 func (f *fastQuery) letGo(cancel bool) {
-	f.e.clearActive(f)
+	f.e.letGo(f)
 	if f.reader != nil {
 		if cancel {
 			f.reader.Release()

@@ -26,7 +26,7 @@ func (s *Session) LostState(name *string) (server, connstr string, lost Lost) {
 	e := s.entryOf(name)
 	// dblink_open's cursors live in a remote transaction: an idle status
 	// says none is open
-	if e == nil || e.inUse() || e.pending != nil || e.c.TxStatus() != 'I' || !e.c.Lost() {
+	if e == nil || e.inProgress() || e.c.TxStatus() != 'I' || !e.c.Lost() {
 		return "", "", NotLost
 	}
 	return e.server, e.connstr, Reconnect

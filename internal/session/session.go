@@ -180,10 +180,13 @@ func errInUse(name *string) error {
 // connection, and a new one may take the name).
 func (s *Session) Abort(p Operation) {
 	drop := func(e *entry) bool {
-		if e == nil || (e.active != p && (e.pending == nil || e.pending.src != p)) {
+		if e == nil {
 			return false
 		}
-		e.active, e.pending = nil, nil
+		if a := e.sent(); e.busy != p && (a == nil || a.src != p) {
+			return false
+		}
+		e.busy = nil
 		s.detach(e)
 		e.c.Cut()
 		return true
@@ -295,7 +298,7 @@ func (s *Session) Adopt(name *string, sql string, mode conn.Mode, unsent, receiv
 	}
 	e.setError("") // PQsendQuery's reset
 	f := &fastQuery{s: s, e: e, sql: sql, mode: mode, q: q}
-	e.setActive(f)
+	e.hold(f)
 	return f
 }
 
@@ -372,8 +375,9 @@ func (s *Session) Shutdown() {
 	for _, e := range entries {
 		// work on the backend's thread a FATAL exit never released, and
 		// async queries nobody read to their end
-		if e.active != nil {
-			e.active.Release()
+		if b := e.busy; b != nil {
+			e.busy = nil
+			b.Release()
 		}
 		s.forget(e)
 	}

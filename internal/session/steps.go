@@ -26,7 +26,7 @@ type chooser func(out conn.Outcome, err error) (sql string, final Item)
 // the backend's other calls until the backend lets go of the sequence.
 func startSteps(e *entry, next chooser) *steps {
 	st := &steps{e: e, next: next}
-	e.setActive(st)
+	e.hold(st)
 	return st
 }
 
@@ -75,7 +75,7 @@ func (st *steps) choose(out conn.Outcome, err error) (Item, bool) {
 
 func (st *steps) finish() {
 	st.done = true
-	st.e.clearActive(st)
+	st.e.letGo(st)
 	if st.taken {
 		st.e.c.Let()
 	}
@@ -95,7 +95,7 @@ func (st *steps) letGo(cancel bool) {
 	}
 	if q := st.q; q != nil {
 		st.done, st.q = true, nil
-		st.e.clearActive(st)
+		st.e.letGo(st)
 		st.e.c.Abandon(q, cancel) // lets go of the connection when read
 		return
 	}
