@@ -33,8 +33,9 @@ type Conn struct {
 	// connection: a backend waiting for it polls again
 	wake func()
 
-	onClose   func()    // see OnClose
-	closeOnce sync.Once // runs onClose once
+	closeMu sync.Mutex
+	onClose func() // see OnClose; nil once run
+	shut    bool   // the socket is closed
 
 	meta     connMeta                  // what dblink_connections shows, fixed at connect
 	lastUsed atomic.Int64              // when an operation last took it, Unix ns
@@ -78,6 +79,7 @@ func Open(ctx context.Context, p *config.Plan) (*Conn, error) {
 	}
 	meta.serverVersion = c.w.params["server_version"]
 	c.meta = meta
+	c.w.sk.onShut = c.closing
 	return c, nil
 }
 
@@ -108,7 +110,6 @@ func Connect(ctx context.Context, connstr string, s config.Settings) (*Conn, err
 // Close ends the session politely (a Terminate message) once no operation
 // uses the connection, or abruptly when ctx ends first.
 func (c *Conn) Close(ctx context.Context) {
-	defer c.closing() // the socket is closed now
 	select {
 	case c.sem <- struct{}{}:
 		deadline := time.Now().Add(closeTimeout)
@@ -194,10 +195,11 @@ const closeTimeout = 2 * time.Second
 // unknown.
 func (c *Conn) Cut() {
 	c.closed.Store(true)
-	if c.w != nil { // nil: a test's stand-in
-		c.w.sk.Close()
+	if c.w == nil { // a test's stand-in
+		c.closing()
+		return
 	}
-	c.closing()
+	c.w.sk.Close()
 }
 
 // CloseSoon closes c without waiting: at once when no operation holds it,
@@ -210,7 +212,6 @@ func (c *Conn) CloseSoon() {
 		c.w.terminateNow()
 		c.closed.Store(true)
 		c.Let()
-		c.closing()
 		return
 	}
 	go func() {
@@ -221,19 +222,33 @@ func (c *Conn) CloseSoon() {
 	}()
 }
 
-// OnClose sets f to run once, when c's socket has been closed (by Close or
-// CloseSoon, perhaps on another goroutine): the owner's count of open
-// connections drops then, and with it the external-FD slot the shim holds
-// for it, not while the descriptor is still open. Set it before c is
-// shared.
-func (c *Conn) OnClose(f func()) { c.onClose = f }
+// OnClose sets f to run once, when c's socket has been closed, whoever
+// closed it (Close, CloseSoon, Cut, or a read that found the connection
+// broken; perhaps on another goroutine), or at once if it is closed
+// already: the owner's count of open connections drops then, and with it
+// the external-FD slot the shim holds for it, not while the descriptor is
+// still open.
+func (c *Conn) OnClose(f func()) {
+	c.closeMu.Lock()
+	shut := c.shut
+	if !shut {
+		c.onClose = f
+	}
+	c.closeMu.Unlock()
+	if shut {
+		f()
+	}
+}
 
+// closing runs when c's socket has been closed (sock.onShut).
 func (c *Conn) closing() {
-	c.closeOnce.Do(func() {
-		if c.onClose != nil {
-			c.onClose()
-		}
-	})
+	c.closeMu.Lock()
+	f := c.onClose
+	c.onClose, c.shut = nil, true
+	c.closeMu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // recoverQuietly ends a panic in a goroutine of ours that has nobody to

@@ -44,6 +44,9 @@ type sock struct {
 	// connection, a relation file), and a raw write then would land there
 	mu   sync.Mutex
 	shut bool // closed: fd is not ours any more
+	// onShut, if set, runs once the socket is closed, whoever closed it
+	// and why (see Conn.OnClose); set before the socket is shared
+	onShut func()
 	// bytes moved, for dblink_connections (read while another goroutine
 	// may hold the connection)
 	sent, received atomic.Int64
@@ -94,18 +97,27 @@ func (s *sock) detach() {
 	s.detached.Store(true)
 }
 
-// Close closes the socket; raw reads and writes fail from then on.
+// Close closes the socket; raw reads and writes fail from then on. Every
+// close of a connection's socket ends here (a TLS connection's Close too),
+// so onShut runs whatever path gave the connection up.
 func (s *sock) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.shut {
+		s.mu.Unlock()
 		return net.ErrClosed
 	}
 	s.shut = true
+	var err error
 	if s.detached.Load() {
-		return unix.Close(s.fd)
+		err = unix.Close(s.fd)
+	} else {
+		err = s.Conn.Close()
 	}
-	return s.Conn.Close()
+	s.mu.Unlock()
+	if s.onShut != nil {
+		s.onShut()
+	}
+	return err
 }
 
 // isShut reports whether the socket was closed.

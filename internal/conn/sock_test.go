@@ -171,3 +171,46 @@ func TestSockDetachedDeadlineUnderFlood(t *testing.T) {
 		}
 	}
 }
+
+// The owner's count of a connection (and with it the shim's external-FD
+// slot) goes back when its socket is really closed, whichever path closes
+// it: here a query that finds the server gone, with no Close at all. It
+// goes back once, and a hook set after the close runs at once.
+func TestOnCloseRunsWhenTheSocketCloses(t *testing.T) {
+	c, sc := tcpConn(t)
+	c.w.sk.onShut = c.closing // as Open sets it
+	closes := 0
+	c.OnClose(func() { closes++ })
+	q, ok := c.TryStart("SELECT 1", ModeExec)
+	if !ok {
+		t.Fatal("connection busy")
+	}
+	q.Send()
+	sc.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if ev, ok, _ := q.Poll(); ok && ev.Kind == EvDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no end within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := q.Result(); err == nil || !q.Broken() {
+		t.Fatalf("the run did not fail on the lost server: %v", err)
+	}
+	c.Finish(q)
+	if closes != 1 || c.w.fd() >= 0 {
+		t.Fatalf("after the broken read: %d closes, fd %d", closes, c.w.fd())
+	}
+	c.CloseSoon()
+	c.Cut()
+	if closes != 1 {
+		t.Fatalf("closed %d times", closes)
+	}
+	late := false
+	c.OnClose(func() { late = true })
+	if !late {
+		t.Fatal("a hook set after the close did not run")
+	}
+}
