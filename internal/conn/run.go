@@ -51,11 +51,13 @@ type Run struct {
 	b         *Batch
 	reuse     bool // b was handed out: reset before adding
 	queued    []Event
-	dr        pgproto3.DataRow
-	out       Outcome
-	err       error
-	finished  bool
-	broken    bool // the connection is unusable
+	// evbuf: queued's memory while few events wait (a call's usual
+	// rows, command and end), so a run allocates no queue of its own
+	evbuf    [4]Event
+	out      Outcome
+	err      error
+	finished bool
+	broken   bool // the connection is unusable
 	// then: a query sent in the same write as this one (its Query message
 	// right after this one's), whose answer follows this one's: input
 	// after this one's ReadyForQuery is that answer, not an idle
@@ -79,7 +81,9 @@ const (
 )
 
 func (w *wire) newRun(sql string, mode Mode) *Run {
-	return &Run{w: w, sql: sql, mode: mode}
+	q := &Run{w: w, sql: sql, mode: mode}
+	q.queued = q.evbuf[:0]
+	return q
 }
 
 // collecting reports whether rows go out.
@@ -133,12 +137,12 @@ func (q *Run) sendQuery() {
 	}
 	q.sent = true
 	q.w.queries.Add(1) // with a then, one query of the caller's
-	msgs := []pgproto3.FrontendMessage{&pgproto3.Query{String: q.sql}}
+	then := ""
 	if q.then != nil {
 		q.then.sent = true
-		msgs = append(msgs, &pgproto3.Query{String: q.then.sql})
+		then = q.then.sql
 	}
-	if err := q.w.send(msgs...); err != nil {
+	if err := q.w.sendQueries(q.sql, then); err != nil {
 		q.fail(pgerr.LostConnection)
 	}
 }
@@ -154,6 +158,9 @@ func (q *Run) step() (ev Event, ok bool) {
 		if len(q.queued) > 0 {
 			ev = q.queued[0]
 			q.queued = q.queued[1:]
+			if len(q.queued) == 0 && cap(q.queued) < len(q.evbuf) {
+				q.queued = q.evbuf[:0] // its front is free again
+			}
 			if ev.Kind == EvRows {
 				q.reuse = true
 			}
@@ -251,7 +258,7 @@ func (q *Run) errorResponse(body []byte) {
 
 // rowDescription begins a row result.
 func (q *Run) rowDescription(body []byte) {
-	var m pgproto3.RowDescription
+	m := &q.w.rd
 	if m.Decode(body) != nil {
 		q.fail(pgerr.LostConnection)
 		return
@@ -284,19 +291,20 @@ func (q *Run) dataRow(body []byte) {
 	if !q.collecting() || q.b == nil {
 		return
 	}
-	if q.dr.Decode(body) != nil {
+	dr := &q.w.dr
+	if dr.Decode(body) != nil {
 		q.fail(pgerr.LostConnection)
 		return
 	}
 	used := 2
-	for _, v := range q.dr.Values {
+	for _, v := range dr.Values {
 		used += 4 + len(v)
 	}
 	if used != len(body) {
 		q.violation(`message contents do not agree with length in message type "D"`)
 		return
 	}
-	if !q.b.add(q.dr.Values) {
+	if !q.b.add(dr.Values) {
 		q.stopRows(errResultMemory)
 		return
 	}

@@ -43,6 +43,11 @@ type wire struct {
 	limited bool
 	spent   int
 	yield   bool
+	// decoded messages and the encoded output, reused from call to call
+	// (their contents are copied before the next message is read)
+	rd   pgproto3.RowDescription
+	dr   pgproto3.DataRow
+	wbuf []byte
 }
 
 // workPerCall bounds what one call from the backend's thread parses: a
@@ -318,16 +323,44 @@ func (w *wire) handleNotice(n *pgconn.Notice) {
 
 // send writes a frontend message.
 func (w *wire) send(msgs ...pgproto3.FrontendMessage) error {
-	var buf []byte
+	buf := w.wbuf[:0]
 	for _, m := range msgs {
 		var err error
 		if buf, err = m.Encode(buf); err != nil {
 			return err
 		}
 	}
-	_, err := w.nc.Write(buf)
+	return w.write(buf)
+}
+
+// sendQueries sends a Query message, and a second one in the same write
+// unless then is "", without allocating on the way.
+func (w *wire) sendQueries(sql, then string) error {
+	m := pgproto3.Query{String: sql}
+	buf, err := m.Encode(w.wbuf[:0])
+	if err == nil && then != "" {
+		m.String = then
+		buf, err = m.Encode(buf)
+	}
+	if err != nil {
+		return err
+	}
+	return w.write(buf)
+}
+
+// write writes buf, which send and sendQueries encoded into w.wbuf, and
+// keeps its memory for the next send.
+func (w *wire) write(buf []byte) error {
+	_, err := w.nc.Write(buf) // copies what it does not write at once
+	if cap(buf) <= maxKeptOutput {
+		w.wbuf = buf[:0]
+	}
 	return err
 }
+
+// maxKeptOutput bounds the output buffer a wire keeps between calls: a
+// long query string's is let go.
+const maxKeptOutput = 64 << 10
 
 // terminate sends Terminate (within a short deadline) and closes.
 func (w *wire) terminate(deadline time.Time) {
