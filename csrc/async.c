@@ -36,7 +36,7 @@ async_named_key(const char *conname)
 {
 	char	   *key = dblink_connection_key(conname, false);
 
-	if (!gocore_has_connection(key))
+	if (!dblink_connection_registered(key))
 		dblink_conn_not_available(conname);
 	return key;
 }
@@ -136,7 +136,7 @@ dblink_get_notify(PG_FUNCTION_ARGS)
 
 	if (PG_NARGS() == 1)
 		key = async_named_key(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	else if (!gocore_has_connection(NULL))
+	else if (!dblink_connection_registered(NULL))
 	{
 		dblink_store_end(qs);
 		return (Datum) 0;

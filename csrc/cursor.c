@@ -54,7 +54,7 @@ cursor_check_connection(CursorArgs *args)
 {
 	if (args->conname)
 		args->key = dblink_connection_key(args->conname, false);
-	if (!gocore_has_connection(args->key))
+	if (!dblink_connection_registered(args->key))
 		dblink_conn_not_available(args->conname);
 }
 

@@ -25,7 +25,7 @@ extern bool gocore_disconnect(const char *name);
 extern bool gocore_has_connection(const char *name);
 extern char *gocore_connection_names(int *count);
 extern DgConnInfo *gocore_connections(int *count);
-extern char *gocore_debug_state(void);
+extern char *gocore_debug_state(int64 *calls);
 extern int	gocore_notify_fd(void);
 extern void gocore_op_discard(DgOp op);
 extern DgOp gocore_cursor_open(const char *name, const char *cursor, const char *sql);
@@ -162,5 +162,6 @@ typedef enum DirectPresence
 	DIRECT_UNSURE				/* the Go core's to say */
 } DirectPresence;
 extern DirectPresence dblink_direct_presence(const char *name);
+extern bool dblink_connection_registered(const char *name);
 
 #endif							/* DBLINK_H */

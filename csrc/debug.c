@@ -9,7 +9,8 @@
  *   CREATE FUNCTION dblink_debug_state() RETURNS text
  *	   AS '$libdir/dblink', 'dblink_debug_state' LANGUAGE C;
  * It returns e.g. "goroutines=3 connections=1 operations=0 heap_inuse_kb=412
- * ... direct_answered=10 direct_adopted=1".
+ * ... direct_answered=10 direct_adopted=1 go_calls=42": go_calls counts the
+ * shim's calls into the Go core before this one.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,10 +27,12 @@ dblink_debug_state(PG_FUNCTION_ARGS)
 {
 	int64		answered;
 	int64		adopted;
+	int64		calls;
+	char	   *state = gocore_debug_state(&calls);
 
 	dblink_direct_counts(&answered, &adopted);
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s direct_answered=" INT64_FORMAT
-											  " direct_adopted=" INT64_FORMAT,
-											  gocore_debug_state(),
-											  answered, adopted)));
+											  " direct_adopted=" INT64_FORMAT
+											  " go_calls=" INT64_FORMAT,
+											  state, answered, adopted, calls)));
 }

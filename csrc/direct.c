@@ -463,6 +463,22 @@ dblink_direct_presence(const char *name)
 	return DIRECT_QUIET;
 }
 
+/*
+ * Whether a connection is registered (unnamed when name is NULL): the
+ * check the cursor and async calls make before their operation.  A name
+ * a slot knows costs no call into the Go core; a connection without a
+ * record of its own (its allocation failed) is the Go core's to tell.
+ */
+bool
+dblink_connection_registered(const char *name)
+{
+	uint64		token;
+
+	if (direct_lookup(name, &token) != NULL)
+		return true;
+	return gocore_has_connection(name);
+}
+
 /* The counts of dblink_debug_state(). */
 void
 dblink_direct_counts(int64 *answered, int64 *adopted)

@@ -202,11 +202,14 @@ gocore_connect_options(bool login_scram_keys)
  * asynchronous signal blocked so that no PostgreSQL handler runs on a Go
  * stack.  The call never raises an ERROR: what it returns is checked after.
  */
+static int64 gocore_calls = 0;	/* calls into Go, for dblink_debug_state */
+
 #define GOCORE_CALL(call) \
 	do { \
 		sigset_t	gocore_old_mask_; \
 		\
 		gocore_load(); \
+		gocore_calls++; \
 		gocore_old_mask_ = gocore_block_signals(); \
 		call; \
 		gocore_restore_signals(gocore_old_mask_); \
@@ -363,12 +366,16 @@ gocore_lost(const char *name, char **server, char **connstr)
 	return DG_LOST_RECONNECT;
 }
 
-/* The Go core's counters as text, palloc'd (see dblink_debug_state). */
+/*
+ * The Go core's counters as text, palloc'd (see dblink_debug_state), and
+ * the calls the shim made into it before this one.
+ */
 char *
-gocore_debug_state(void)
+gocore_debug_state(int64 *calls)
 {
 	char	   *state;
 
+	*calls = gocore_calls;
 	GOCORE_CALL(state = gocore.dg_debug_state());
 	return gocore_take_string(state);
 }

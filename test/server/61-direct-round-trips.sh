@@ -28,6 +28,10 @@
 #   (5) A TLS-less connection over TCP to the fake server, whose answer
 #       arrives in pieces: the shim's reads add up; cancel while it waits
 #       ends the call at once and cancels the remote statement.
+#   (6) The cursor and async calls find a registered name in the shim's
+#       cache: dblink_is_busy and dblink_error_message make one call into
+#       the Go core each, not a lookup call before it; a name not
+#       registered still fails as contrib's.
 #   And the cluster's log has no crash.
 #
 # Run by test/run.sh (env STAGE, PGBIN, TMPDIR, DBLINK_REPO); starts and
@@ -206,6 +210,27 @@ check "(5) statement_timeout ends the shim's wait (got: ${OUT//$'\n'/ | })" \
 	has 'ERROR:  canceling statement due to statement timeout'
 check "(5) ... the remote statement was cancelled" grep -q '^cancel ' "$FEVENTS"
 check "(5) ... and the connection goes on" line 'next|n'
+
+# --- (6) no lookup call before the cursor and async calls ---------------------------
+calls='SELECT $$calls|$$ || substring(dblink_debug_state() from $$go_calls=(\d+)$$);'
+sq >/dev/null <<SQL
+SELECT dblink_connect('a6', 'dbname=postgres');
+SELECT dblink_send_query('a6', 'SELECT 1');
+$calls
+SELECT 'busy', count(*) FROM (SELECT dblink_is_busy('a6') FROM generate_series(1, 10)) s;
+SELECT 'msg', count(*) FROM (SELECT dblink_error_message('a6') FROM generate_series(1, 10)) s;
+$calls
+SELECT 'none', dblink_is_busy('nosuch');
+SQL
+ALL+="--- (6)"$'\n'"$OUT"$'\n'
+c1=$(grep '^calls|' <<<"$OUT" | sed -n 1p | cut -d'|' -f2)
+c2=$(grep '^calls|' <<<"$OUT" | sed -n 2p | cut -d'|' -f2)
+made=none
+# the first dblink_debug_state call itself is counted in c2
+[[ -n $c1 && -n $c2 ]] && made=$(( c2 - c1 - 1 ))
+check "(6) 20 cursor and async calls made 20 calls into Go (made $made)" [ "$made" = 20 ]
+check "(6) ... with their results" line 'busy|10'
+check "(6) a name not registered fails as contrib's" has 'ERROR:  connection "nosuch" not available'
 
 check_no_crash "no crash in the cluster's log" "$LOGFILE" "$log_off"
 (( FAILS == 0 )) || printf '%s' "$ALL" | sed 's/^/# /'
