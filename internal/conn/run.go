@@ -158,8 +158,8 @@ func (q *Run) step() (ev Event, ok bool) {
 		if len(q.queued) > 0 {
 			ev = q.queued[0]
 			q.queued = q.queued[1:]
-			if len(q.queued) == 0 && cap(q.queued) < len(q.evbuf) {
-				q.queued = q.evbuf[:0] // its front is free again
+			if len(q.queued) == 0 {
+				q.queued = q.evbuf[:0] // emptied: start at its front again
 			}
 			if ev.Kind == EvRows {
 				q.reuse = true
