@@ -133,7 +133,7 @@ median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR =
 # A job is one psql session running bench/sql/JOB.sql; it prints
 # `@@ metric value` lines.  JOB_ARGS: its psql variables; JOB_ROWS: the
 # row-count checks (metric=expected).
-JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_pinned e_first_call f_spaced k_churn l_oneshot)
+JOBS=(a_persistent a_transient b_wide c_connect d_exec d_query d_alternate d_pinned e_first_call f_spaced k_churn l_oneshot)
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	for j in $BENCH_ONLY; do
 		[[ -f $BENCH_DIR/sql/$j.sql ]] || { say "BENCH_ONLY: no job $j (one of: ${JOBS[*]})"; exit 2; }
@@ -142,7 +142,7 @@ if [[ -n ${BENCH_ONLY:-} ]]; then
 fi
 declare -A JOB_ARGS=(
 	[a_persistent]="q" [a_transient]="q" [b_wide]="qb"
-	[c_connect]="nc" [d_exec]="nd" [d_query]="nd" [d_pinned]="nd" [e_first_call]=""
+	[c_connect]="nc" [d_exec]="nd" [d_query]="nd" [d_alternate]="nd" [d_pinned]="nd" [e_first_call]=""
 	[f_spaced]="fs" [k_churn]="nk" [l_oneshot]="nl"
 )
 declare -A JOB_ROWS=(
@@ -154,7 +154,7 @@ declare -A JOB_ROWS=(
 declare -A JOB_REPS=( [e_first_call]=5 )
 declare -A JOB_METRICS=(
 	[a_persistent]="a f f0 g h" [a_transient]="a2" [b_wide]="b" [c_connect]="c"
-	[d_exec]="d1" [d_query]="d2" [d_pinned]="d1s d1x" [e_first_call]="e e0"
+	[d_exec]="d1" [d_query]="d2" [d_alternate]="d3" [d_pinned]="d1s d1x" [e_first_call]="e e0"
 	[f_spaced]="i ic ir j jr" [k_churn]="k k2" [l_oneshot]="l lr"
 )
 
@@ -284,6 +284,7 @@ METRICS=(
 	"c|(c) ${N_C} x dblink_connect+dblink_disconnect|ms|ratio:1.0"
 	"d1|(d) ${N_D} x dblink_exec('SET ...')|ms|ratio:1.0"
 	"d2|(d) ${N_D} x dblink('SELECT 1')|ms|ratio:1.0"
+	"d3|(d'') ${N_D} x dblink_exec, two connections in turn|ms|ratio:1.0"
 	"d1s|(d') dblink_exec, both backends on CPU 0|ms|info"
 	"d1x|(d') dblink_exec, backends on CPUs 0 and 1|ms|info"
 	"e|(e) first dblink_connect in a fresh backend|ms|plus:2"
