@@ -151,7 +151,7 @@ func (s *Session) GetResult(name string) Operation {
 		}
 		return nil
 	}
-	r := &ResultReader{s: s, e: e, a: a}
+	r := &ResultReader{e: e, a: a}
 	e.hold(r) // its rows are converted meanwhile: nothing may close it
 	return r
 }
@@ -171,7 +171,6 @@ func (r *ResultReader) finish(ended bool) {
 
 // ResultReader reads one result of a pending async query (see GetResult).
 type ResultReader struct {
-	s        *Session
 	e        *entry
 	a        *asyncQuery
 	boundary bool // the result (or the end) was handed out in full
@@ -225,7 +224,7 @@ func (r *ResultReader) Discard() {
 	r.finish(false)
 	if p := r.a.peeked; p != nil && p.ResultNo == r.resultNo && (p.Kind == Rows || p.Kind == ResultEnd) {
 		r.a.peeked = nil
-		r.s.abandon(*p)
+		r.a.s.abandon(*p)
 		if p.Kind == ResultEnd {
 			return
 		}
