@@ -322,13 +322,10 @@ func (w *wire) handleNotice(n *pgconn.Notice) {
 }
 
 // send writes a frontend message.
-func (w *wire) send(msgs ...pgproto3.FrontendMessage) error {
-	buf := w.wbuf[:0]
-	for _, m := range msgs {
-		var err error
-		if buf, err = m.Encode(buf); err != nil {
-			return err
-		}
+func (w *wire) send(msg pgproto3.FrontendMessage) error {
+	buf, err := msg.Encode(w.wbuf[:0])
+	if err != nil {
+		return err
 	}
 	return w.write(buf)
 }
