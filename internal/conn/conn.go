@@ -122,8 +122,7 @@ func (c *Conn) Close(ctx context.Context) {
 	case <-ctx.Done():
 		// An operation still holds the connection (its query was cancelled
 		// and has not ended): cut the socket.
-		c.closed.Store(true)
-		c.w.sk.Close()
+		c.Cut()
 	}
 }
 
