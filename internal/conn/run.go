@@ -259,6 +259,7 @@ func (q *Run) errorResponse(body []byte) {
 // rowDescription begins a row result.
 func (q *Run) rowDescription(body []byte) {
 	m := &q.w.rd
+	defer func() { m.Fields = reusable(m.Fields) }()
 	if m.Decode(body) != nil {
 		q.fail(pgerr.LostConnection)
 		return
@@ -292,6 +293,7 @@ func (q *Run) dataRow(body []byte) {
 		return
 	}
 	dr := &q.w.dr
+	defer func() { dr.Values = reusable(dr.Values) }()
 	if dr.Decode(body) != nil {
 		q.fail(pgerr.LostConnection)
 		return

@@ -44,7 +44,7 @@ type wire struct {
 	spent   int
 	yield   bool
 	// decoded messages and the encoded output, reused from call to call
-	// (their contents are copied before the next message is read)
+	// (the decoded ones emptied after each message, see reusable)
 	rd   pgproto3.RowDescription
 	dr   pgproto3.DataRow
 	wbuf []byte
@@ -354,6 +354,22 @@ func (w *wire) write(buf []byte) error {
 	}
 	return err
 }
+
+// reusable returns s emptied for the next message's decode. Its elements
+// are cleared, so nothing kept points into the input, which a later read
+// reuses, or unmaps when it held a big message. It is nil when longer than
+// the columns PostgreSQL allows a row (1,664): only a server that lies
+// asks for more, and that memory is not kept.
+func reusable[T any](s []T) []T {
+	if cap(s) > maxColumns {
+		return nil
+	}
+	clear(s)
+	return s[:0]
+}
+
+// maxColumns is PostgreSQL's MaxTupleAttributeNumber.
+const maxColumns = 1664
 
 // maxKeptOutput bounds the output buffer a wire keeps between calls: a
 // long query string's is let go.

@@ -398,3 +398,41 @@ func TestConsumeInputWakesNobody(t *testing.T) {
 		t.Fatal("ConsumeInput kept the connection")
 	}
 }
+
+// The decoded messages a wire keeps for reuse point into no input once
+// their message is handled (a later read reuses the input, or unmaps a big
+// message's), and the room a row description wider than PostgreSQL allows
+// asked for is not kept.
+func TestDecodedMessagesKeepNothing(t *testing.T) {
+	_, _, w, _ := runChunks(t, [][]byte{response(t)})
+	if cap(w.dr.Values) == 0 || cap(w.rd.Fields) == 0 {
+		t.Fatal("the decoded messages were not kept for reuse")
+	}
+	for i, v := range w.dr.Values[:cap(w.dr.Values)] {
+		if v != nil {
+			t.Fatalf("value %d still points into the input", i)
+		}
+	}
+	for i, f := range w.rd.Fields[:cap(w.rd.Fields)] {
+		if f.Name != nil {
+			t.Fatalf("field %d's name still points into the input", i)
+		}
+	}
+
+	wide := make([]pgproto3.FieldDescription, maxColumns+1)
+	for i := range wide {
+		wide[i] = pgproto3.FieldDescription{Name: []byte("c"), DataTypeOID: 25}
+	}
+	w = testWire(&chunkConn{chunks: [][]byte{encode(t,
+		&pgproto3.RowDescription{Fields: wide},
+		&pgproto3.CommandComplete{CommandTag: []byte("SELECT 0")},
+		&pgproto3.ReadyForQuery{TxStatus: 'I'})}})
+	q := w.newRun("SELECT wide", ModeRows)
+	q.runBlocking(context.Background(), func(Event) bool { return true })
+	if out, err := q.Result(); err != nil || out.Tag != "SELECT 0" {
+		t.Fatalf("the wide result: %+v %v", out, err)
+	}
+	if cap(w.rd.Fields) != 0 {
+		t.Fatalf("kept room for %d fields", cap(w.rd.Fields))
+	}
+}
